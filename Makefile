@@ -1,0 +1,96 @@
+# jitpc build. `make` builds build/jitpc; `make test` builds and runs every test and ends with
+# "N passed, N failed"; `make SAN=1 test` does the same under ASan and UBSan in build-san/.
+# `make deps` installs the Debian packages the build needs (sudo only when not root).
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+NASM ?= nasm
+SSTS_DIR ?= ../shared/ssts
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+OPT := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+BUILD ?= build
+OPT := -O2
+endif
+
+CAPSTONE_CFLAGS := $(shell pkg-config --cflags capstone 2>/dev/null)
+CAPSTONE_LIBS := $(shell pkg-config --libs capstone 2>/dev/null || echo -lcapstone)
+CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -MMD -MP $(CAPSTONE_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
+LIBS := $(CAPSTONE_LIBS) -lpthread
+
+# Everything but the command's main() goes into one library that the tests link too.
+LIB_SRCS := $(wildcard cpu/*.c mem/*.c devices/*.c jit/*.c) $(filter-out frontend/main.c,$(wildcard frontend/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libjitpc.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+GUEST_SRCS := $(wildcard tests/guest/*.asm)
+GUEST_BINS := $(GUEST_SRCS:tests/guest/%.asm=$(BUILD)/guest/%.bin)
+ROM_SRCS := $(wildcard roms/*.asm)
+ROM_BINS := $(ROM_SRCS:roms/%.asm=$(BUILD)/roms/%.bin)
+TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mips.c
+TOOLS := $(foreach t,$(wildcard $(TOOL_MAINS)),$(BUILD)/tests/$(basename $(notdir $(t))))
+
+.PHONY: all test sst oracle bench deps run clean
+all: $(BUILD)/jitpc $(ROM_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/jitpc: $(BUILD)/frontend/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS) -lcmocka -lz
+
+$(BUILD)/tests/sst_run: $(BUILD)/tests/sst/sst_run.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lz
+
+$(BUILD)/tests/oracle_run: $(BUILD)/tests/oracle/oracle_run.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/bench_mips: $(BUILD)/tests/bench/bench_mips.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/guest/%.bin: tests/guest/%.asm tests/guest/lib.inc
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -I tests/guest/ -o $@ $<
+
+$(BUILD)/roms/%.bin: roms/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -I roms/ -I tests/guest/ -o $@ $<
+
+test: $(BUILD)/jitpc $(UNIT_BINS) $(GUEST_BINS) $(ROM_BINS) $(TOOLS)
+	@BUILD=$(BUILD) SSTS_DIR=$(SSTS_DIR) sh tests/run_all.sh
+
+sst: $(BUILD)/tests/sst_run
+	$(BUILD)/tests/sst_run $(SSTS_DIR)
+
+oracle: $(BUILD)/tests/oracle_run
+	$(BUILD)/tests/oracle_run
+
+bench: $(BUILD)/tests/bench_mips
+	$(BUILD)/tests/bench_mips
+
+deps:
+	@sh .ci/install-deps.sh
+
+run: deps all
+	$(BUILD)/jitpc --bios $(BUILD)/roms/demo.bin
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/frontend/main.d

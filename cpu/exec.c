@@ -1,0 +1,270 @@
+/* The interpreter's loop: interrupts between instructions, fetch and decode, dispatch through the
+ * opcode table, precise faults and their delivery (double fault, triple-fault shutdown).
+ * Intel SDM Vol. 3A §6.5-6.6 (exception classes), §6.15 Table 6-5 (double faults), §9.1 (reset). */
+#include <string.h>
+
+#include "interp.h"
+
+/* Set by cpu_fault before it unwinds; read once by the catch in cpu_step. */
+#define FAULT_UNIMPL 0x100
+
+void cpu_reset(struct cpu *c)
+{
+    struct physmem *mem = c->mem;
+    struct ioports *io = c->io;
+    enum cpu_model model = c->model;
+    int (*ack)(void *) = c->intr_ack;
+    void *ack_opaque = c->intr_opaque;
+    memset(c, 0, sizeof(*c));
+    c->mem = mem;
+    c->io = io;
+    c->model = model;
+    c->intr_ack = ack;
+    c->intr_opaque = ack_opaque;
+
+    c->eflags = F_FIXED1;
+    c->eip = 0xFFF0;
+    for (int s = 0; s < S_NSEG; s++)
+        c->seg[s] = (struct segreg){ 0, 0, 0xFFFF, AR_P | AR_S | 0x3 }; /* present read/write data, accessed */
+    c->seg[S_CS] = (struct segreg){ 0xF000, 0xFFFF0000u, 0xFFFF, AR_P | AR_S | 0xB };
+    c->gdtr = c->idtr = (struct dtr){ 0, 0xFFFF };
+    c->ldtr = (struct segreg){ 0, 0, 0xFFFF, AR_P | 0x2 };
+    c->tr = (struct segreg){ 0, 0, 0xFFFF, AR_P | 0xB };
+    c->cr[0] = CR0_ET | CR0_CD | CR0_NW;
+    c->dr[6] = 0xFFFF0FF0u;
+    c->dr[7] = 0x00000400u;
+    /* EDX holds the processor signature after reset: family 6, model 5, stepping 2 (Pentium II). */
+    c->r[R_EDX] = 0x00000652u;
+    c->apic_base = 0xFEE00900ull;
+}
+
+void cpu_init(struct cpu *c, enum cpu_model model, struct physmem *mem, struct ioports *io)
+{
+    memset(c, 0, sizeof(*c));
+    c->mem = mem;
+    c->io = io;
+    c->model = model;
+    cpu_reset(c);
+}
+
+uint32_t cpu_get_eflags(const struct cpu *c)
+{
+    return c->eflags | F_FIXED1;
+}
+
+void cpu_load_seg_real(struct cpu *c, int s, uint16_t sel)
+{
+    c->seg[s].sel = sel;
+    c->seg[s].base = (uint32_t)sel << 4;
+}
+
+_Noreturn void cpu_fault(struct cpu *c, int vec, uint32_t err)
+{
+    memcpy(c->r, c->snap_r, sizeof(c->r));
+    c->eip = c->snap_eip;
+    c->eflags = c->snap_eflags;
+    c->fault_err = err;
+    longjmp(*c->fault_jb, vec + 1);
+}
+
+_Noreturn void cpu_unimplemented(struct cpu *c, const char *what)
+{
+    c->unimpl = what;
+    longjmp(*c->fault_jb, FAULT_UNIMPL + 1);
+}
+
+/* Exceptions that push an error code in protected mode (SDM Vol. 3A Table 6-1). */
+static int has_error_code(int vec)
+{
+    return vec == EXC_DF || (vec >= EXC_TS && vec <= EXC_PF) || vec == EXC_AC;
+}
+
+static int contributory(int vec)
+{
+    return vec == EXC_DE || (vec >= EXC_TS && vec <= EXC_GP);
+}
+
+/* Applies SDM Table 6-5 to a fault raised while delivering another; returns the vector to deliver,
+ * or -1 for shutdown. */
+static int combine_faults(struct cpu *c, int vec)
+{
+    if (c->exc_depth == 0)
+        return vec;
+    int first = c->exc_first;
+    if (first == EXC_DF)
+        return -1;
+    if ((contributory(first) && contributory(vec)) || (first == EXC_PF && (vec == EXC_PF || contributory(vec))))
+        return EXC_DF;
+    return vec; /* benign: handled serially */
+}
+
+static void take_snapshot(struct cpu *c)
+{
+    memcpy(c->snap_r, c->r, sizeof(c->r));
+    c->snap_eip = c->eip;
+    c->snap_eflags = c->eflags;
+    c->insn_eip = c->eip;
+}
+
+/* Copies up to 15 instruction bytes at CS:EIP into buf; stops early at the CS limit or at a page
+ * whose fetch could fault, so that the decoder asks for exactly the byte that faults. */
+static size_t prefetch(struct cpu *c, uint8_t *buf)
+{
+    const struct segreg *cs = &c->seg[S_CS];
+    uint32_t off = c->eip;
+    uint64_t room = (uint64_t)cs->limit + 1 - off;
+    if (off > cs->limit)
+        return 0;
+    size_t n = room < 15 ? (size_t)room : 15;
+    uint32_t lin = cs->base + off;
+    if (!(c->cr[0] & CR0_PG)) {
+        uint32_t in_page = PM_PAGE_SIZE - (lin & (PM_PAGE_SIZE - 1));
+        const uint8_t *p = phys_host_ptr(c->mem, lin, 0);
+        if (p && in_page >= n) {
+            memcpy(buf, p, n);
+            return n;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = fetch_byte(c, off + (uint32_t)i);
+    return n;
+}
+
+static void execute_one(struct cpu *c)
+{
+    uint8_t buf[16];
+    struct insn in;
+    size_t avail = prefetch(c, buf);
+    int r = decode(buf, avail, code32(c), &in);
+    if (r == DEC_SHORT) {
+        /* The decoder needs a byte past what could be prefetched: fetching it raises the fault. */
+        fetch_byte(c, c->eip + (uint32_t)avail);
+        cpu_fault(c, EXC_GP, 0); /* not reached unless the limit moved */
+    }
+    if (r == DEC_TOOLONG)
+        cpu_fault(c, EXC_GP, 0);
+    if (r == DEC_UD)
+        cpu_fault(c, EXC_UD, 0);
+    c->eip += in.len;
+    if (!code32(c))
+        c->eip &= 0xFFFF;
+    if (in.mem && !(in.d->fl & OPF_MOFFS))
+        c->ea = ea_offset(c, &in);
+    else if (in.mem)
+        c->ea = in.disp;
+    in.d->exec(c, &in);
+}
+
+static void take_external_interrupt(struct cpu *c)
+{
+    if (c->nmi) {
+        c->nmi = 0;
+        c->halted = 0;
+        c->last_intr = EXC_NMI;
+        cpu_interrupt(c, EXC_NMI, c->eip, 0, 0, 0);
+        return;
+    }
+    int vec = c->intr_ack ? c->intr_ack(c->intr_opaque) : -1;
+    c->halted = 0;
+    if (vec >= 0) {
+        c->last_intr = (int16_t)(vec & 0xFF);
+        cpu_interrupt(c, vec & 0xFF, c->eip, 0, 0, 0);
+    }
+}
+
+int cpu_step(struct cpu *c)
+{
+    jmp_buf jb;
+    jmp_buf *volatile outer = c->fault_jb;
+    c->fault_jb = &jb;
+    int ret = CPU_EXIT_BUDGET;
+
+    c->last_fault = c->last_intr = -1;
+    int v = setjmp(jb);
+    if (v == FAULT_UNIMPL + 1) {
+        ret = CPU_EXIT_UNIMPL;
+        goto out;
+    }
+    if (v) {
+        int vec = combine_faults(c, v - 1);
+        if (vec < 0) {
+            c->exc_depth = 0;
+            ret = CPU_EXIT_SHUTDOWN;
+            goto out;
+        }
+        uint32_t err = vec == EXC_DF ? 0 : c->fault_err;
+        c->exc_depth++;
+        c->exc_first = (uint8_t)vec;
+        c->last_fault = (int16_t)vec;
+        cpu_interrupt(c, vec, c->eip, has_error_code(vec), err, 0);
+        c->exc_depth = 0;
+        c->icount++;
+        goto out;
+    }
+
+    if (c->stop) {
+        c->stop = 0;
+        ret = CPU_EXIT_STOP;
+        goto out;
+    }
+    take_snapshot(c);
+    if (c->shadow) {
+        c->shadow = 0; /* the instruction after STI or MOV SS runs before any interrupt */
+    } else if (c->nmi || (c->intr && (c->eflags & F_IF))) {
+        take_external_interrupt(c);
+        goto out;
+    }
+    if (c->halted) {
+        ret = CPU_EXIT_HALT;
+        goto out;
+    }
+    execute_one(c);
+    c->icount++;
+    c->tsc++;
+    /* TF at the start of an instruction traps after it (SDM Vol. 3A §17.3.1.4). */
+    if (c->snap_eflags & F_TF) {
+        c->dr[6] |= 0x4000u; /* BS */
+        take_snapshot(c);
+        cpu_interrupt(c, EXC_DB, c->eip, 0, 0, 0);
+    }
+out:
+    c->fault_jb = outer;
+    return ret;
+}
+
+int cpu_run(struct cpu *c, uint64_t max)
+{
+    for (uint64_t i = 0; i < max; i++) {
+        int r = cpu_step(c);
+        if (r != CPU_EXIT_BUDGET)
+            return r;
+    }
+    return CPU_EXIT_BUDGET;
+}
+
+/* Real-address-mode interrupt: FLAGS, CS, IP pushed, CS:IP from the IVT (SDM Vol. 3A §20.1.4). */
+static void real_mode_interrupt(struct cpu *c, int vec, uint32_t next_eip)
+{
+    if ((uint32_t)vec * 4 + 3 > c->idtr.limit)
+        cpu_fault(c, EXC_GP, 0);
+    uint32_t ip = lin_read(c, c->idtr.base + (uint32_t)vec * 4, 2);
+    uint32_t cs = lin_read(c, c->idtr.base + (uint32_t)vec * 4 + 2, 2);
+    push(c, 2, cpu_get_eflags(c) & 0xFFFF);
+    push(c, 2, c->seg[S_CS].sel);
+    push(c, 2, next_eip & 0xFFFF);
+    c->eflags &= ~(F_IF | F_TF | F_AC | F_RF);
+    cpu_load_seg_real(c, S_CS, (uint16_t)cs);
+    c->eip = ip;
+}
+
+void cpu_interrupt(struct cpu *c, int vec, uint32_t next_eip, int has_err, uint32_t err, int is_soft)
+{
+    (void)has_err;
+    (void)err;
+    (void)is_soft;
+    if (!cpu_pmode(c)) {
+        real_mode_interrupt(c, vec, next_eip);
+        return;
+    }
+    cpu_unimplemented(c, "protected-mode interrupt delivery");
+}

@@ -1,0 +1,306 @@
+/* System instructions as far as real mode reaches them: HLT, CPUID, RDTSC, RDMSR/WRMSR, RDPMC,
+ * MOV to/from CRn and DRn, CLTS, INVD/WBINVD, WAIT, the x87 escape, #UD, LGDT/LIDT/SGDT/SIDT/
+ * SMSW/LMSW, and the protected-mode-only opcodes' real-mode #UD. Intel SDM Vol. 2 pages of each,
+ * Vol. 3A §2.5 (control registers), Vol. 4 (MSRs), CPUID per Vol. 2A CPUID tables. */
+#include "interp.h"
+
+/* Privileged instructions need CPL 0 in protected mode and #GP in virtual-8086 mode. */
+static void require_cpl0(struct cpu *c)
+{
+    if (cpu_pmode(c) && (cpu_v86(c) || c->cpl != 0))
+        cpu_fault(c, EXC_GP, 0);
+}
+
+void op_hlt(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    require_cpl0(c);
+    c->halted = 1;
+}
+
+void op_ud(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    cpu_fault(c, EXC_UD, 0);
+}
+
+/* CPUID of a Pentium II (family 6, model 5, stepping 2). Feature bits list only what this CPU
+ * model implements: x87/MMX/FXSR appear when they are built. */
+void op_cpuid(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    static const uint32_t feat_tsc = 1u << 4, feat_msr = 1u << 5, feat_cx8 = 1u << 8,
+                          feat_sep = 1u << 11, feat_cmov = 1u << 15;
+    uint32_t leaf = c->r[R_EAX];
+    switch (leaf) {
+    case 0:
+        c->r[R_EAX] = 2;
+        c->r[R_EBX] = 0x756E6547u; /* "GenuineIntel" */
+        c->r[R_EDX] = 0x49656E69u;
+        c->r[R_ECX] = 0x6C65746Eu;
+        break;
+    case 1:
+        c->r[R_EAX] = 0x00000652u;
+        c->r[R_EBX] = 0;
+        c->r[R_ECX] = 0;
+        c->r[R_EDX] = feat_tsc | feat_msr | feat_cx8 | feat_sep | feat_cmov;
+        break;
+    case 2:
+        /* Cache and TLB descriptors of a Pentium II: 0x01 0x02 0x03 0x04 (TLBs), 0x08 0x0C (L1),
+         * 0x43 (512 KiB L2); AL = 1 means one call reports them all. */
+        c->r[R_EAX] = 0x03020101u;
+        c->r[R_EBX] = 0;
+        c->r[R_ECX] = 0;
+        c->r[R_EDX] = 0x0C040843u;
+        break;
+    default:
+        /* Leaves above the maximum return the highest basic leaf's data (SDM CPUID). */
+        c->r[R_EAX] = 0x03020101u;
+        c->r[R_EBX] = 0;
+        c->r[R_ECX] = 0;
+        c->r[R_EDX] = 0x0C040843u;
+        break;
+    }
+}
+
+/* RDTSC: #GP when CR4.TSD is set outside CPL 0. */
+void op_rdtsc(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if ((c->cr[4] & 0x4) && cpu_pmode(c) && (cpu_v86(c) || c->cpl != 0))
+        cpu_fault(c, EXC_GP, 0);
+    c->r[R_EAX] = (uint32_t)c->tsc;
+    c->r[R_EDX] = (uint32_t)(c->tsc >> 32);
+}
+
+void op_rdpmc(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    /* Counters 0 and 1 exist on a P6; CR4.PCE lets CPL > 0 read them. No events are modelled,
+     * so they read as zero. */
+    if ((c->r[R_ECX] > 1) || (cpu_pmode(c) && (cpu_v86(c) || c->cpl != 0) && !(c->cr[4] & 0x100)))
+        cpu_fault(c, EXC_GP, 0);
+    c->r[R_EAX] = 0;
+    c->r[R_EDX] = 0;
+}
+
+#define MSR_TSC 0x10u
+#define MSR_APIC_BASE 0x1Bu
+#define MSR_SYSENTER_CS 0x174u
+#define MSR_SYSENTER_ESP 0x175u
+#define MSR_SYSENTER_EIP 0x176u
+
+/* RDMSR/WRMSR: an MSR this CPU does not implement raises #GP(0) (SDM RDMSR). */
+void op_rdmsr(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    require_cpl0(c);
+    uint64_t v;
+    switch (c->r[R_ECX]) {
+    case MSR_TSC: v = c->tsc; break;
+    case MSR_APIC_BASE: v = c->apic_base; break;
+    case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
+    case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
+    case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
+    default: cpu_fault(c, EXC_GP, 0);
+    }
+    c->r[R_EAX] = (uint32_t)v;
+    c->r[R_EDX] = (uint32_t)(v >> 32);
+}
+
+void op_wrmsr(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    require_cpl0(c);
+    uint64_t v = ((uint64_t)c->r[R_EDX] << 32) | c->r[R_EAX];
+    switch (c->r[R_ECX]) {
+    case MSR_TSC: c->tsc = v; break;
+    case MSR_APIC_BASE:
+        if (v & ~0xFFFFF900ull) /* reserved bits: #GP (P6 has a 32-bit physical space) */
+            cpu_fault(c, EXC_GP, 0);
+        c->apic_base = v;
+        break;
+    case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v; break;
+    case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; break;
+    case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; break;
+    default: cpu_fault(c, EXC_GP, 0);
+    }
+}
+
+/* 0F 20 / 0F 22: MOV r32, CRn and MOV CRn, r32 (always 32-bit; SDM MOV-Move to/from Control
+ * Registers). CR1, CR5-7 are #UD. Writing reserved CR0/CR4 bits is #GP(0). */
+void op_mov_cr(struct cpu *c, const struct insn *in)
+{
+    int n = in->reg;
+    if (n == 1 || n > 4)
+        cpu_fault(c, EXC_UD, 0);
+    require_cpl0(c);
+    if (in->op == 0x120) {
+        c->r[in->rm] = c->cr[n];
+        return;
+    }
+    uint32_t v = c->r[in->rm];
+    switch (n) {
+    case 0:
+        if ((v & CR0_PG) && !(v & CR0_PE))
+            cpu_fault(c, EXC_GP, 0);
+        if ((v & CR0_NW) && !(v & CR0_CD))
+            cpu_fault(c, EXC_GP, 0);
+        /* ET is hard-wired to 1 on a P6; reserved bits are kept as written except those. */
+        c->cr[0] = (v & (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD |
+                         CR0_PG)) | CR0_ET;
+        break;
+    case 2: c->cr[2] = v; break;
+    case 3: c->cr[3] = v & 0xFFFFF018u; break;
+    default:
+        /* VME PVI TSD DE PSE MCE PGE PCE OSFXSR: the bits a Pentium II has. */
+        if (v & ~0x2FFu)
+            cpu_fault(c, EXC_GP, 0);
+        c->cr[4] = v;
+        break;
+    }
+}
+
+/* 0F 21 / 0F 23: MOV to/from DRn. DR4/DR5 alias DR6/DR7 while CR4.DE is clear, else #UD. */
+void op_mov_dr(struct cpu *c, const struct insn *in)
+{
+    int n = in->reg;
+    require_cpl0(c);
+    if (n == 4 || n == 5) {
+        if (c->cr[4] & 0x8)
+            cpu_fault(c, EXC_UD, 0);
+        n += 2;
+    }
+    if (in->op == 0x121) {
+        c->r[in->rm] = c->dr[n];
+        return;
+    }
+    uint32_t v = c->r[in->rm];
+    if (n == 6)
+        v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;
+    else if (n == 7)
+        v = (v & 0xFFFF2BFFu) | 0x400u;
+    c->dr[n] = v;
+}
+
+void op_clts(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    require_cpl0(c);
+    c->cr[0] &= ~CR0_TS;
+}
+
+/* INVD/WBINVD: no caches are modelled. */
+void op_invd(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    require_cpl0(c);
+}
+
+/* 9B WAIT: #NM when CR0.MP and CR0.TS are both set (SDM WAIT/FWAIT). */
+void op_wait(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if ((c->cr[0] & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
+        cpu_fault(c, EXC_NM, 0);
+}
+
+/* D8-DF: #NM with CR0.EM or CR0.TS (SDM Vol. 3A §2.5, Table 2-2). The x87 itself comes with the
+ * FPU work; until then a guest that uses it stops with a clear message. */
+void op_esc(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if (c->cr[0] & (CR0_EM | CR0_TS))
+        cpu_fault(c, EXC_NM, 0);
+    cpu_unimplemented(c, "x87 instructions");
+}
+
+/* 0F 00: SLDT STR LLDT LTR VERR VERW are not recognised in real or virtual-8086 mode. */
+void op_grp6(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if (!cpu_pmode(c) || cpu_v86(c))
+        cpu_fault(c, EXC_UD, 0);
+    cpu_unimplemented(c, "protected-mode descriptor-table instructions");
+}
+
+/* 0F 01: SGDT SIDT LGDT LIDT SMSW LMSW INVLPG. */
+void op_grp7(struct cpu *c, const struct insn *in)
+{
+    int size = in->opsize;
+    switch (in->reg) {
+    case 0:
+    case 1: {
+        /* SGDT/SIDT: with a 16-bit operand size a P6 stores the base's top byte as zero. */
+        const struct dtr *t = in->reg == 0 ? &c->gdtr : &c->idtr;
+        mem_check_write(c, in->ea_seg, c->ea, 6);
+        mem_write(c, in->ea_seg, c->ea, 2, t->limit);
+        mem_write(c, in->ea_seg, c->ea + 2, 4, size == 2 ? t->base & 0x00FFFFFFu : t->base);
+        break;
+    }
+    case 2:
+    case 3: {
+        require_cpl0(c);
+        uint16_t limit = (uint16_t)mem_read(c, in->ea_seg, c->ea, 2);
+        uint32_t base = mem_read(c, in->ea_seg, c->ea + 2, 4);
+        if (size == 2)
+            base &= 0x00FFFFFFu;
+        struct dtr *t = in->reg == 2 ? &c->gdtr : &c->idtr;
+        t->limit = limit;
+        t->base = base;
+        break;
+    }
+    case 4:
+        /* SMSW: a register destination of 32-bit size gets all of CR0 (SDM SMSW). */
+        if (in->mem)
+            mem_write(c, in->ea_seg, c->ea, 2, c->cr[0] & 0xFFFF);
+        else
+            reg_set(c, in->rm, size, c->cr[0]);
+        break;
+    case 6: {
+        /* LMSW: loads PE MP EM TS; it can set PE but never clear it. */
+        require_cpl0(c);
+        uint32_t v = rm_get(c, in, 2);
+        c->cr[0] = (c->cr[0] & ~0xEu) | (v & 0xF) | (c->cr[0] & CR0_PE);
+        break;
+    }
+    default:
+        /* INVLPG: no TLB until paging arrives; it is privileged. */
+        require_cpl0(c);
+        break;
+    }
+}
+
+/* 0F 02/03 LAR, LSL and 63 ARPL are not recognised in real or virtual-8086 mode. */
+void op_lar_lsl(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if (!cpu_pmode(c) || cpu_v86(c))
+        cpu_fault(c, EXC_UD, 0);
+    cpu_unimplemented(c, "LAR/LSL");
+}
+
+void op_arpl(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if (!cpu_pmode(c) || cpu_v86(c))
+        cpu_fault(c, EXC_UD, 0);
+    cpu_unimplemented(c, "ARPL");
+}
+
+/* SYSENTER/SYSEXIT: #GP(0) in real mode (SDM SYSENTER). */
+void op_sysenter(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if (!cpu_pmode(c) || (c->sysenter_cs & 0xFFFC) == 0)
+        cpu_fault(c, EXC_GP, 0);
+    cpu_unimplemented(c, "SYSENTER");
+}
+
+void op_sysexit(struct cpu *c, const struct insn *in)
+{
+    (void)in;
+    if (!cpu_pmode(c) || (c->sysenter_cs & 0xFFFC) == 0 || c->cpl != 0)
+        cpu_fault(c, EXC_GP, 0);
+    cpu_unimplemented(c, "SYSEXIT");
+}

@@ -1,0 +1,39 @@
+/* Segment-register loads and far transfers of control, by mode. Real mode and virtual-8086 mode
+ * form the base from the selector (SDM Vol. 3A §20.1.1); protected-mode descriptor loads come with
+ * the system-architecture work (SDM Vol. 3A §5.5-5.8). */
+#include "interp.h"
+
+void load_seg(struct cpu *c, int s, uint16_t sel)
+{
+    if (!cpu_pmode(c)) {
+        /* Only selector and base change: limits and attributes stay as the descriptor cache has
+         * them, which is what lets "unreal mode" keep 4 GiB limits after returning to real mode. */
+        cpu_load_seg_real(c, s, sel);
+        return;
+    }
+    if (cpu_v86(c)) {
+        c->seg[s] = (struct segreg){ sel, (uint32_t)sel << 4, 0xFFFF, AR_P | AR_S | (3 << 5) | (s == S_CS ? 0xB : 0x3) };
+        return;
+    }
+    cpu_unimplemented(c, "protected-mode segment load");
+}
+
+void jump_to(struct cpu *c, uint32_t eip, int size)
+{
+    if (size == 2)
+        eip &= 0xFFFF;
+    if (eip > c->seg[S_CS].limit)
+        cpu_fault(c, EXC_GP, 0);
+    c->eip = eip;
+}
+
+void far_jump(struct cpu *c, uint16_t sel, uint32_t off)
+{
+    if (cpu_pmode(c) && !cpu_v86(c))
+        cpu_unimplemented(c, "protected-mode far jump");
+    /* The offset is checked against the limit the CS cache will hold, before CS changes. */
+    if (off > c->seg[S_CS].limit)
+        cpu_fault(c, EXC_GP, 0);
+    load_seg(c, S_CS, sel);
+    c->eip = off;
+}
