@@ -68,6 +68,10 @@ $(BUILD)/guest/%.bin: tests/guest/%.asm tests/guest/lib.inc
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I tests/guest/ -o $@ $<
 
+$(BUILD)/bench/%.bin: tests/bench/%.asm tests/guest/lib.inc
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -I tests/guest/ -o $@ $<
+
 $(BUILD)/roms/%.bin: roms/%.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I roms/ -I tests/guest/ -o $@ $<
@@ -81,8 +85,8 @@ sst: $(BUILD)/tests/sst_run
 oracle: $(BUILD)/tests/oracle_run
 	$(BUILD)/tests/oracle_run
 
-bench: $(BUILD)/tests/bench_mips
-	$(BUILD)/tests/bench_mips
+bench: $(BUILD)/tests/bench_mips $(BUILD)/bench/mips_loop.bin
+	$(BUILD)/tests/bench_mips $(BUILD)/bench/mips_loop.bin
 
 deps:
 	@sh .ci/install-deps.sh

@@ -1,0 +1,108 @@
+#!/bin/sh
+# Runs every test suite that `make test` builds and ends with one line "N passed, N failed".
+# Suites: cmocka unit tests, guest programs (nasm, self-checking through isa-debug-exit),
+# command-line behaviour, the SingleStepTests conformance vectors and the host-CPU oracle.
+BUILD=${BUILD:-build}
+SSTS_DIR=${SSTS_DIR:-../shared/ssts}
+JITPC=$BUILD/jitpc
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+count() { # suite-name passed failed
+    printf '%-28s %6d passed, %d failed\n' "$1" "$2" "$3"
+    passed=$((passed + $2))
+    failed=$((failed + $3))
+}
+
+# The last "N passed, N failed" line a suite printed.
+summary_of() {
+    sed -n 's/^\([A-Za-z-]*: \)\{0,1\}\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*/\2 \3/p' "$1" | tail -n 1
+}
+
+# cmocka unit tests: one count per test case.
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    "$t" >"$log" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | head -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | head -n 1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1 # crashed or aborted before cmocka could report
+    fi
+    [ "$f" -ne 0 ] && { echo "--- $(basename "$t") ---"; grep -v '^\[ *\(RUN\|OK\) *\]' "$log" | tail -n 40; }
+    count "unit/$(basename "$t")" "$p" "$f"
+done
+
+# Guest programs: each must end through isa-debug-exit with code 0 (status 1).
+gp=0
+gf=0
+for g in "$BUILD"/guest/*.bin "$BUILD"/roms/demo.bin; do
+    [ -f "$g" ] || continue
+    timeout 60 "$JITPC" --bios "$g" --max-insns 500000000 >"$log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 1 ]; then
+        gp=$((gp + 1))
+    else
+        gf=$((gf + 1))
+        echo "--- guest $(basename "$g"): exit status $rc ---"
+        tail -n 20 "$log"
+    fi
+done
+count "guest programs" "$gp" "$gf"
+
+# Command line: clear errors, never a crash.
+cp=0
+cf=0
+expect() { # description expected-status command...
+    d=$1
+    want=$2
+    shift 2
+    "$@" >"$log" 2>&1
+    rc=$?
+    if [ "$rc" -eq "$want" ] && [ "$rc" -lt 128 ]; then
+        cp=$((cp + 1))
+    else
+        cf=$((cf + 1))
+        echo "--- cli: $d: status $rc, wanted $want ---"
+        cat "$log"
+    fi
+}
+expect "help exits 0" 0 "$JITPC" --help
+expect "unknown option is a usage error" 2 "$JITPC" --no-such-flag
+expect "missing firmware file is an error" 2 "$JITPC" --bios /nonexistent/firmware.bin
+expect "empty firmware file is an error" 2 "$JITPC" --bios /dev/null
+expect "bad memory size is an error" 2 "$JITPC" -m 12Q --bios "$BUILD/roms/demo.bin"
+expect "memory too large is an error" 2 "$JITPC" -m 8G --bios "$BUILD/roms/demo.bin"
+expect "QEMU spellings run the demo" 1 "$JITPC" -m 64 -bios "$BUILD/roms/demo.bin"
+"$JITPC" --bios "$BUILD/roms/demo.bin" --trace --max-insns 40 >/dev/null 2>"$log"
+if grep -q 'ljmp' "$log" && grep -q 'eflags=' "$log"; then cp=$((cp + 1)); else cf=$((cf + 1)); echo "--- cli: --trace output lacks disassembly or changed registers ---"; head -n 5 "$log"; fi
+count "command line" "$cp" "$cf"
+
+# Conformance vectors from real chips, then the host CPU as an oracle.
+for suite in sst_run oracle_run; do
+    bin=$BUILD/tests/$suite
+    [ -x "$bin" ] || continue
+    if [ "$suite" = sst_run ]; then "$bin" "$SSTS_DIR" >"$log" 2>&1; else "$bin" >"$log" 2>&1; fi
+    rc=$?
+    if grep -q '^skipped:' "$log"; then
+        echo "$suite: $(grep '^skipped:' "$log" | head -n 1)"
+        continue
+    fi
+    s=$(summary_of "$log")
+    if [ -z "$s" ]; then
+        echo "--- $suite: no summary (status $rc) ---"
+        tail -n 20 "$log"
+        count "$suite" 0 1
+        continue
+    fi
+    set -- $s
+    [ "$2" -ne 0 ] && { echo "--- $suite ---"; tail -n 60 "$log"; }
+    count "$suite" "$1" "$2"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
