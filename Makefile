@@ -37,7 +37,8 @@ ROM_BINS := $(ROM_SRCS:roms/%.asm=$(BUILD)/roms/%.bin)
 TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mips.c
 TOOLS := $(foreach t,$(wildcard $(TOOL_MAINS)),$(BUILD)/tests/$(basename $(notdir $(t))))
 
-.PHONY: all test sst oracle bench deps run clean
+GUEST_CACHE ?= guest-cache
+.PHONY: all test sst oracle bench deps run guest clean
 all: $(BUILD)/jitpc $(ROM_BINS)
 
 $(BUILD)/%.o: %.c
@@ -90,6 +91,10 @@ bench: $(BUILD)/tests/bench_mips $(BUILD)/bench/mips_loop.bin
 
 deps:
 	@sh .ci/install-deps.sh
+
+# Debian's i386 kernel and busybox, fetched into $(GUEST_CACHE) (boots once the PC platform lands).
+guest: deps
+	sh roms/fetch-guest.sh $(GUEST_CACHE)
 
 run: deps all
 	$(BUILD)/jitpc --bios $(BUILD)/roms/demo.bin

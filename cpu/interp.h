@@ -132,6 +132,11 @@ void write_eflags(struct cpu *c, uint32_t v, uint32_t mask);
 void cpu_interrupt(struct cpu *c, int vec, uint32_t next_eip, int has_err, uint32_t err, int is_soft);
 /* Loads a segment register as MOV/POP/LDS do in the current mode (checks in protected mode). */
 void load_seg(struct cpu *c, int s, uint16_t sel);
+/* descriptor.c: reads the descriptor sel names (GDT or LDT) into out, with its linear address;
+ * returns -1 when the selector is outside the table. */
+int read_descriptor(struct cpu *c, uint16_t sel, struct segreg *out, uint32_t *addr);
+/* Protected-mode load of a data or stack segment register, with the SDM's checks and faults. */
+void load_seg_pmode(struct cpu *c, int s, uint16_t sel);
 /* Far control transfer to sel:off (JMP/CALL far in real mode; gates later). */
 void far_jump(struct cpu *c, uint16_t sel, uint32_t off);
 /* Sets EIP, truncated to the operand size, checked against CS's limit (#GP(0) past it). */

@@ -15,7 +15,9 @@ void load_seg(struct cpu *c, int s, uint16_t sel)
         c->seg[s] = (struct segreg){ sel, (uint32_t)sel << 4, 0xFFFF, AR_P | AR_S | (3 << 5) | (s == S_CS ? 0xB : 0x3) };
         return;
     }
-    cpu_unimplemented(c, "protected-mode segment load");
+    if (s == S_CS)
+        cpu_unimplemented(c, "protected-mode code-segment load");
+    load_seg_pmode(c, s, sel);
 }
 
 void jump_to(struct cpu *c, uint32_t eip, int size)

@@ -1,0 +1,81 @@
+/* Segment descriptors: reading them from the GDT/LDT and loading data-segment and stack-segment
+ * registers in protected mode with every check and error code the SDM lists.
+ * Intel SDM Vol. 3A §3.4.5 (descriptor format), §5.5-5.7 (privilege checks); Vol. 2B MOV/POP. */
+#include "interp.h"
+
+int read_descriptor(struct cpu *c, uint16_t sel, struct segreg *out, uint32_t *addr)
+{
+    uint32_t index = sel & 0xFFF8u;
+    const struct segreg *ldt = &c->ldtr;
+    uint32_t base, limit;
+    if (sel & 4) {
+        if (!(ldt->ar & AR_P) || (ldt->sel & 0xFFFC) == 0)
+            return -1; /* no LDT loaded */
+        base = ldt->base;
+        limit = ldt->limit;
+    } else {
+        base = c->gdtr.base;
+        limit = c->gdtr.limit;
+    }
+    if (index + 7 > limit)
+        return -1;
+    uint32_t lo = lin_read(c, base + index, 4);
+    uint32_t hi = lin_read(c, base + index + 4, 4);
+    uint32_t lim = (lo & 0xFFFF) | (hi & 0x000F0000u);
+    out->sel = sel;
+    out->base = (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000u);
+    out->ar = (uint16_t)(((hi >> 8) & 0xFF) | ((hi >> 8) & 0xF000));
+    out->limit = (out->ar & AR_G) ? (lim << 12) | 0xFFF : lim;
+    *addr = base + index;
+    return 0;
+}
+
+/* Sets the accessed bit in the descriptor in memory, as the processor does on a load. */
+static void mark_accessed(struct cpu *c, struct segreg *d, uint32_t addr)
+{
+    if (!(d->ar & 1)) {
+        d->ar |= 1;
+        lin_write(c, addr + 5, 1, d->ar & 0xFF);
+    }
+}
+
+void load_seg_pmode(struct cpu *c, int s, uint16_t sel)
+{
+    struct segreg d;
+    uint32_t addr;
+    uint32_t err = sel & 0xFFFC;
+    int rpl = sel & 3;
+    if (s == S_SS) {
+        if ((sel & 0xFFFC) == 0)
+            cpu_fault(c, EXC_GP, 0);
+        if (read_descriptor(c, sel, &d, &addr))
+            cpu_fault(c, EXC_GP, err);
+        int dpl = (d.ar & AR_DPL) >> 5;
+        int type = d.ar & AR_TYPE;
+        if (rpl != c->cpl || !(d.ar & AR_S) || (type & 8) || !(type & 2) || dpl != c->cpl)
+            cpu_fault(c, EXC_GP, err);
+        if (!(d.ar & AR_P))
+            cpu_fault(c, EXC_SS, err);
+        mark_accessed(c, &d, addr);
+        c->seg[s] = d;
+        return;
+    }
+    if ((sel & 0xFFFC) == 0) {
+        /* A null selector may be loaded into DS ES FS GS; using it faults later (access.c). */
+        c->seg[s] = (struct segreg){ sel, 0, 0, 0 };
+        return;
+    }
+    if (read_descriptor(c, sel, &d, &addr))
+        cpu_fault(c, EXC_GP, err);
+    int dpl = (d.ar & AR_DPL) >> 5;
+    int type = d.ar & AR_TYPE;
+    int code = (type & 8) != 0;
+    if (!(d.ar & AR_S) || (code && !(type & 2)))
+        cpu_fault(c, EXC_GP, err); /* system segment or execute-only code */
+    if ((!code || !(type & 4)) && (rpl > dpl || c->cpl > dpl))
+        cpu_fault(c, EXC_GP, err); /* data and non-conforming code need DPL >= max(CPL, RPL) */
+    if (!(d.ar & AR_P))
+        cpu_fault(c, EXC_NP, err);
+    mark_accessed(c, &d, addr);
+    c->seg[s] = d;
+}
