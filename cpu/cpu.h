@@ -9,6 +9,7 @@
 
 #include "../mem/ioport.h"
 #include "../mem/physmem.h"
+#include "../mem/tlb.h"
 
 /* General registers in ModRM encoding order. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -48,6 +49,17 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NSEG, S_NONE = 7 };
 #define CR0_NW 0x20000000u
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u
+
+/* CR4 bits (SDM Vol. 3A §2.5). */
+#define CR4_VME 0x001u
+#define CR4_PVI 0x002u
+#define CR4_TSD 0x004u
+#define CR4_DE 0x008u
+#define CR4_PSE 0x010u
+#define CR4_MCE 0x040u
+#define CR4_PGE 0x080u
+#define CR4_PCE 0x100u
+#define CR4_OSFXSR 0x200u
 
 /* Exception vectors (SDM Vol. 3A §6.3.1). */
 enum {
@@ -122,6 +134,8 @@ struct cpu {
     uint32_t fault_err;       /* error code of the fault being unwound */
     int16_t last_fault;       /* vector of the fault the last step delivered, or -1 (tracer) */
     int16_t last_intr;        /* vector of the external interrupt the last step took, or -1 */
+
+    struct tlb tlb;           /* linear -> physical/host translations (mem/tlb.h), filled by paging.c */
 
     /* --- what the machine hands the CPU --- */
     struct physmem *mem;

@@ -36,6 +36,7 @@ void cpu_reset(struct cpu *c)
     /* EDX holds the processor signature after reset: family 6, model 5, stepping 2 (Pentium II). */
     c->r[R_EDX] = 0x00000652u;
     c->apic_base = 0xFEE00900ull;
+    tlb_flush_all(&c->tlb); /* an all-zero entry would map page 0 to host address 0 */
 }
 
 void cpu_init(struct cpu *c, enum cpu_model model, struct physmem *mem, struct ioports *io)

@@ -44,6 +44,22 @@ static inline int cpu_v86(const struct cpu *c) { return (c->eflags & F_VM) != 0;
 static inline int stack32(const struct cpu *c) { return (c->seg[S_SS].ar & AR_DB) != 0; }
 static inline int code32(const struct cpu *c) { return (c->seg[S_CS].ar & AR_DB) != 0; }
 
+/* ---- the MMU (paging.c) ---- */
+/* Access kinds: a user access is one made at CPL 3 (system-structure accesses are supervisor). */
+#define ACC_WRITE 1
+#define ACC_FETCH 2
+#define ACC_USER 4
+/* Linear-memory access through the TLB and, with CR0.PG, the page tables: #PF with the SDM's
+ * error code and CR2 when not allowed. A page-crossing write checks both pages first. */
+uint32_t mmu_read(struct cpu *c, uint32_t lin, int size, int acc);
+void mmu_write(struct cpu *c, uint32_t lin, int size, uint32_t v, int acc);
+void mmu_check_write(struct cpu *c, uint32_t lin, int size, int acc);
+uint32_t mmu_translate(struct cpu *c, uint32_t lin, int acc);
+/* Flushes what a CR0/CR4 change requires (PG, WP, PE, PSE, PGE). */
+void mmu_control_changed(struct cpu *c, uint32_t old_cr0, uint32_t old_cr4);
+/* The access class of an ordinary data access at the current privilege level. */
+static inline int acc_cpl(const struct cpu *c) { return c->cpl == 3 ? ACC_USER : 0; }
+
 /* ---- memory (access.c) ---- */
 /* Segmented access at seg:off (off already truncated to the address size). Checks the segment
  * limit and raises #GP(0) or #SS(0) as the hardware does; then goes through linear memory. */

@@ -1,9 +1,151 @@
-/* PLACEHOLDER: replaced by the real implementation. */
+/* String instructions MOVS CMPS STOS LODS SCAS INS OUTS and their REP/REPE/REPNE prefixes.
+ * Intel SDM Vol. 2 instruction pages and the REP page; Vol. 1 §7.3.9 (string operations, and
+ * §7.3.9.1: repeated string operations are interruptible and restartable between iterations). */
 #include "interp.h"
-void op_movs(struct cpu *c, const struct insn *in) { (void)in; cpu_unimplemented(c, "op_movs"); }
-void op_cmps(struct cpu *c, const struct insn *in) { (void)in; cpu_unimplemented(c, "op_cmps"); }
-void op_stos(struct cpu *c, const struct insn *in) { (void)in; cpu_unimplemented(c, "op_stos"); }
-void op_lods(struct cpu *c, const struct insn *in) { (void)in; cpu_unimplemented(c, "op_lods"); }
-void op_scas(struct cpu *c, const struct insn *in) { (void)in; cpu_unimplemented(c, "op_scas"); }
-void op_ins(struct cpu *c, const struct insn *in) { (void)in; cpu_unimplemented(c, "op_ins"); }
-void op_outs(struct cpu *c, const struct insn *in) { (void)in; cpu_unimplemented(c, "op_outs"); }
+
+/* Iterations one call may perform before it rewinds EIP to re-execute the instruction, so that
+ * interrupts, stop requests and the caller's instruction budget are seen during long repeats. */
+#define STRING_CHUNK 4096u
+
+/* The index and count registers are 16- or 32-bit by the address size: with 16-bit addressing
+ * only SI, DI and CX change (wrapping within 16 bits) and the upper halves are left alone. */
+static uint32_t areg_get(const struct cpu *c, const struct insn *in, int r)
+{
+    return in->addr32 ? c->r[r] : c->r[r] & 0xFFFF;
+}
+
+static void areg_add(struct cpu *c, const struct insn *in, int r, uint32_t delta)
+{
+    if (in->addr32)
+        c->r[r] += delta;
+    else
+        c->r[r] = (c->r[r] & 0xFFFF0000u) | ((c->r[r] + delta) & 0xFFFF);
+}
+
+/* The step (E)SI and (E)DI move by: backwards when DF is set. */
+static uint32_t step_of(const struct cpu *c, int size)
+{
+    return (c->eflags & F_DF) ? (uint32_t)-size : (uint32_t)size;
+}
+
+/* DS:(E)SI honours a segment override; ES:(E)DI never does. */
+static int src_seg(const struct insn *in)
+{
+    return in->seg != S_NONE ? in->seg : S_DS;
+}
+
+static int elem_size(const struct insn *in)
+{
+    return (in->op & 1) ? in->opsize : 1;
+}
+
+/* One iteration of each instruction, without the count. */
+typedef void (*string_body)(struct cpu *c, const struct insn *in, int size);
+
+static void movs_body(struct cpu *c, const struct insn *in, int size)
+{
+    uint32_t v = mem_read(c, src_seg(in), areg_get(c, in, R_ESI), size);
+    mem_write(c, S_ES, areg_get(c, in, R_EDI), size, v);
+    areg_add(c, in, R_ESI, step_of(c, size));
+    areg_add(c, in, R_EDI, step_of(c, size));
+}
+
+/* CMPS subtracts the ES:(E)DI operand from the DS:(E)SI one (SDM CMPS page). */
+static void cmps_body(struct cpu *c, const struct insn *in, int size)
+{
+    uint32_t a = mem_read(c, src_seg(in), areg_get(c, in, R_ESI), size);
+    uint32_t b = mem_read(c, S_ES, areg_get(c, in, R_EDI), size);
+    alu_sub(c, a, b, 0, size);
+    areg_add(c, in, R_ESI, step_of(c, size));
+    areg_add(c, in, R_EDI, step_of(c, size));
+}
+
+static void stos_body(struct cpu *c, const struct insn *in, int size)
+{
+    mem_write(c, S_ES, areg_get(c, in, R_EDI), size, reg_get(c, R_EAX, size));
+    areg_add(c, in, R_EDI, step_of(c, size));
+}
+
+static void lods_body(struct cpu *c, const struct insn *in, int size)
+{
+    reg_set(c, R_EAX, size, mem_read(c, src_seg(in), areg_get(c, in, R_ESI), size));
+    areg_add(c, in, R_ESI, step_of(c, size));
+}
+
+static void scas_body(struct cpu *c, const struct insn *in, int size)
+{
+    uint32_t b = mem_read(c, S_ES, areg_get(c, in, R_EDI), size);
+    alu_sub(c, reg_get(c, R_EAX, size), b, 0, size);
+    areg_add(c, in, R_EDI, step_of(c, size));
+}
+
+/* The destination is checked before the port is read: a port read can have side effects (a FIFO
+ * pops), so a store that faults must not have consumed it; the restart reads the port again. */
+static void ins_body(struct cpu *c, const struct insn *in, int size)
+{
+    uint16_t port = (uint16_t)c->r[R_EDX];
+    uint32_t di = areg_get(c, in, R_EDI);
+    io_permission(c, port, size);
+    mem_check_write(c, S_ES, di, size);
+    mem_write(c, S_ES, di, size, io_in(c->io, port, size));
+    areg_add(c, in, R_EDI, step_of(c, size));
+}
+
+static void outs_body(struct cpu *c, const struct insn *in, int size)
+{
+    uint16_t port = (uint16_t)c->r[R_EDX];
+    io_permission(c, port, size);
+    uint32_t v = mem_read(c, src_seg(in), areg_get(c, in, R_ESI), size);
+    io_out(c->io, port, size, v);
+    areg_add(c, in, R_ESI, step_of(c, size));
+}
+
+/* Whether an event should be let in between iterations: an interrupt the CPU would take now, an
+ * NMI, or a stop request. */
+static int event_pending(const struct cpu *c)
+{
+    return c->stop || c->nmi || (c->intr && (c->eflags & F_IF));
+}
+
+/* Runs body once, or under a REP prefix as the SDM REP page's loop does: nothing at all when the
+ * count starts at zero, and after each iteration the count is decremented and, for CMPS/SCAS
+ * (cond set), the ZF condition of REPE (F3) or REPNE (F2) tested. Each completed iteration is
+ * committed, so a fault in a later one leaves the registers as they were after the last completed
+ * one with EIP at the instruction, ready to resume. When the loop has to yield before the count
+ * runs out (chunk limit, pending event, single-step trap after every iteration as TF demands) it
+ * rewinds EIP so the next step re-executes the instruction. */
+static void string_run(struct cpu *c, const struct insn *in, string_body body, int cond)
+{
+    int size = elem_size(in);
+    if (in->rep == REP_NONE) {
+        body(c, in, size);
+        return;
+    }
+    if (areg_get(c, in, R_ECX) == 0)
+        return;
+    int single_step = (c->eflags & F_TF) != 0;
+    for (unsigned n = 1;; n++) {
+        body(c, in, size);
+        areg_add(c, in, R_ECX, (uint32_t)-1);
+        cpu_commit_regs(c);
+        if (areg_get(c, in, R_ECX) == 0)
+            return;
+        if (cond) {
+            int zf = (c->eflags & F_ZF) != 0;
+            if (in->rep == REP_F3 ? !zf : zf)
+                return;
+        }
+        if (n >= STRING_CHUNK || single_step || event_pending(c)) {
+            c->eip = c->insn_eip;
+            return;
+        }
+    }
+}
+
+void op_movs(struct cpu *c, const struct insn *in) { string_run(c, in, movs_body, 0); }
+void op_cmps(struct cpu *c, const struct insn *in) { string_run(c, in, cmps_body, 1); }
+void op_stos(struct cpu *c, const struct insn *in) { string_run(c, in, stos_body, 0); }
+void op_lods(struct cpu *c, const struct insn *in) { string_run(c, in, lods_body, 0); }
+void op_scas(struct cpu *c, const struct insn *in) { string_run(c, in, scas_body, 1); }
+void op_ins(struct cpu *c, const struct insn *in) { string_run(c, in, ins_body, 0); }
+void op_outs(struct cpu *c, const struct insn *in) { string_run(c, in, outs_body, 0); }

@@ -1,0 +1,49 @@
+/* The TLB: linear page -> host address, per privilege class, shaped for an inline probe by
+ * translated code: index by the page number, compare one tag, add one addend. Anything that must
+ * not take the fast path (MMIO, a page not yet dirty, a page holding translated code, a miss) is
+ * a tag mismatch. It knows pages and host pointers, not x86 paging: cpu/paging.c fills it. */
+#ifndef JITPC_MEM_TLB_H
+#define JITPC_MEM_TLB_H
+
+#include <stdint.h>
+
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_PAGE_MASK 0xFFFFF000u
+
+/* Low bits of a tag. A valid tag is the page's linear address; any of these bits set makes the
+ * inline compare fail, sending the access to the slow path. */
+#define TLB_INVALID 0x001u /* empty entry (also: this access type is not permitted) */
+#define TLB_SLOW 0x002u    /* permitted, but through the slow path (MMIO, code page, A20 alias) */
+
+/* The two privilege classes: supervisor (CPL 0-2, and implicit system accesses) and user. */
+enum { TLB_SUPER = 0, TLB_USER = 1 };
+
+struct tlb_entry {
+    uint32_t read;     /* tag for loads */
+    uint32_t write;    /* tag for stores: TLB_INVALID until the page is known writable and dirty */
+    uint32_t fetch;    /* tag for instruction fetch */
+    uint32_t vpage;    /* linear page address this entry maps (valid when any tag is) */
+    uint32_t paddr;    /* physical page address */
+    uintptr_t addend;  /* host address = linear address + addend (for RAM/ROM pages) */
+    uint8_t global;    /* from a global page: survives CR3 writes while CR4.PGE is set */
+    uint8_t large;     /* from a 4 MiB page (INVLPG must flush every piece of it) */
+};
+
+struct tlb {
+    struct tlb_entry e[2][TLB_SIZE];
+    uint8_t has_large;   /* some entry came from a 4 MiB page */
+    uint64_t hits;       /* counted by the slow-path-capable accessors, for the hit rate */
+    uint64_t misses;
+    uint64_t flushes;
+};
+
+static inline unsigned tlb_index(uint32_t lin) { return (lin >> 12) & (TLB_SIZE - 1); }
+
+void tlb_flush_all(struct tlb *t);
+/* A CR3 write: everything except global entries (when keep_global). */
+void tlb_flush_nonglobal(struct tlb *t, int keep_global);
+/* INVLPG: the page holding lin, in both privilege classes (and every 4 MiB piece, if any). */
+void tlb_flush_page(struct tlb *t, uint32_t lin);
+
+#endif
