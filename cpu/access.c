@@ -35,16 +35,12 @@ static inline void seg_check(struct cpu *c, int s, uint32_t off, int size, int w
 
 uint32_t lin_read(struct cpu *c, uint32_t lin, int size)
 {
-    if (c->cr[0] & CR0_PG)
-        cpu_unimplemented(c, "paging");
-    return phys_read(c->mem, lin, size);
+    return mmu_read(c, lin, size, acc_cpl(c));
 }
 
 void lin_write(struct cpu *c, uint32_t lin, int size, uint32_t v)
 {
-    if (c->cr[0] & CR0_PG)
-        cpu_unimplemented(c, "paging");
-    phys_write(c->mem, lin, size, v);
+    mmu_write(c, lin, size, v, acc_cpl(c));
 }
 
 uint32_t mem_read(struct cpu *c, int seg, uint32_t off, int size)
@@ -62,6 +58,7 @@ void mem_write(struct cpu *c, int seg, uint32_t off, int size, uint32_t v)
 void mem_check_write(struct cpu *c, int seg, uint32_t off, int size)
 {
     seg_check(c, seg, off, size, 1);
+    mmu_check_write(c, c->seg[seg].base + off, size, acc_cpl(c));
 }
 
 uint8_t fetch_byte(struct cpu *c, uint32_t off)
@@ -69,7 +66,7 @@ uint8_t fetch_byte(struct cpu *c, uint32_t off)
     const struct segreg *cs = &c->seg[S_CS];
     if (off > cs->limit)
         cpu_fault(c, EXC_GP, 0);
-    return (uint8_t)lin_read(c, cs->base + off, 1);
+    return (uint8_t)mmu_read(c, cs->base + off, 1, acc_cpl(c) | ACC_FETCH);
 }
 
 void push(struct cpu *c, int size, uint32_t v)

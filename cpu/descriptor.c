@@ -19,8 +19,9 @@ int read_descriptor(struct cpu *c, uint16_t sel, struct segreg *out, uint32_t *a
     }
     if (index + 7 > limit)
         return -1;
-    uint32_t lo = lin_read(c, base + index, 4);
-    uint32_t hi = lin_read(c, base + index + 4, 4);
+    /* Descriptor-table reads are supervisor accesses whatever the CPL (SDM Vol. 3A §4.6). */
+    uint32_t lo = mmu_read(c, base + index, 4, 0);
+    uint32_t hi = mmu_read(c, base + index + 4, 4, 0);
     uint32_t lim = (lo & 0xFFFF) | (hi & 0x000F0000u);
     out->sel = sel;
     out->base = (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000u);
@@ -35,7 +36,7 @@ static void mark_accessed(struct cpu *c, struct segreg *d, uint32_t addr)
 {
     if (!(d->ar & 1)) {
         d->ar |= 1;
-        lin_write(c, addr + 5, 1, d->ar & 0xFF);
+        mmu_write(c, addr + 5, 1, d->ar & 0xFF, 0);
     }
 }
 

@@ -107,40 +107,45 @@ static void take_snapshot(struct cpu *c)
     c->insn_eip = c->eip;
 }
 
-/* Copies up to 15 instruction bytes at CS:EIP into buf; stops early at the CS limit or at a page
- * whose fetch could fault, so that the decoder asks for exactly the byte that faults. */
-static size_t prefetch(struct cpu *c, uint8_t *buf)
+/* Copies instruction bytes [have, n) at CS:EIP into buf, stopping at the end of a page so that a
+ * fault on the next page is raised only if the decoder really needs a byte from it (then with
+ * CR2 at that page's first byte, as on hardware). Returns the new count of bytes in buf. */
+static size_t fetch_chunk(struct cpu *c, uint8_t *buf, size_t have, size_t n)
 {
-    const struct segreg *cs = &c->seg[S_CS];
-    uint32_t off = c->eip;
-    uint64_t room = (uint64_t)cs->limit + 1 - off;
-    if (off > cs->limit)
-        return 0;
-    size_t n = room < 15 ? (size_t)room : 15;
-    uint32_t lin = cs->base + off;
-    if (!(c->cr[0] & CR0_PG)) {
-        uint32_t in_page = PM_PAGE_SIZE - (lin & (PM_PAGE_SIZE - 1));
-        const uint8_t *p = phys_host_ptr(c->mem, lin, 0);
-        if (p && in_page >= n) {
-            memcpy(buf, p, n);
-            return n;
-        }
+    uint32_t lin = c->seg[S_CS].base + c->eip + (uint32_t)have;
+    size_t in_page = PM_PAGE_SIZE - (lin & (PM_PAGE_SIZE - 1));
+    size_t m = n - have < in_page ? n - have : in_page;
+    uint32_t paddr = mmu_translate(c, lin, acc_cpl(c) | ACC_FETCH);
+    const uint8_t *p = phys_host_ptr(c->mem, paddr, 0);
+    if (p && have == 0 && in_page >= 16) {
+        /* The common case: one fixed-size copy the compiler turns into two vector moves (a
+         * variable-length memcpy became `rep movs`, which cost more than decoding). Bytes past m
+         * are copied but not offered to the decoder. */
+        memcpy(buf, p, 16);
+    } else if (p) {
+        for (size_t i = 0; i < m; i++)
+            buf[have + i] = p[i];
+    } else {
+        for (size_t i = 0; i < m; i++)
+            buf[have + i] = (uint8_t)phys_read(c->mem, paddr + (uint32_t)i, 1);
     }
-    for (size_t i = 0; i < n; i++)
-        buf[i] = fetch_byte(c, off + (uint32_t)i);
-    return n;
+    return have + m;
 }
 
 static void execute_one(struct cpu *c)
 {
     uint8_t buf[16];
     struct insn in;
-    size_t avail = prefetch(c, buf);
-    int r = decode(buf, avail, code32(c), &in);
-    if (r == DEC_SHORT) {
-        /* The decoder needs a byte past what could be prefetched: fetching it raises the fault. */
-        fetch_byte(c, c->eip + (uint32_t)avail);
-        cpu_fault(c, EXC_GP, 0); /* not reached unless the limit moved */
+    const struct segreg *cs = &c->seg[S_CS];
+    /* Bytes past the CS limit may not be fetched: an instruction that needs them is #GP(0). */
+    uint64_t room = c->eip > cs->limit ? 0 : (uint64_t)cs->limit + 1 - c->eip;
+    size_t n = room < 15 ? (size_t)room : 15;
+    size_t avail = n ? fetch_chunk(c, buf, 0, n) : 0;
+    int r;
+    while ((r = decode(buf, avail, code32(c), &in)) == DEC_SHORT) {
+        if (avail >= n)
+            cpu_fault(c, EXC_GP, 0);
+        avail = fetch_chunk(c, buf, avail, n);
     }
     if (r == DEC_TOOLONG)
         cpu_fault(c, EXC_GP, 0);
