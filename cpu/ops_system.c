@@ -140,6 +140,7 @@ void op_mov_cr(struct cpu *c, const struct insn *in)
         return;
     }
     uint32_t v = c->r[in->rm];
+    uint32_t old_cr0 = c->cr[0], old_cr4 = c->cr[4];
     switch (n) {
     case 0:
         if ((v & CR0_PG) && !(v & CR0_PE))
@@ -151,14 +152,20 @@ void op_mov_cr(struct cpu *c, const struct insn *in)
                          CR0_PG)) | CR0_ET;
         break;
     case 2: c->cr[2] = v; break;
-    case 3: c->cr[3] = v & 0xFFFFF018u; break;
+    case 3:
+        c->cr[3] = v & 0xFFFFF018u;
+        /* A CR3 write flushes every non-global translation (SDM Vol. 3A §4.10.4.1). */
+        tlb_flush_nonglobal(&c->tlb, (c->cr[4] & CR4_PGE) != 0);
+        break;
     default:
-        /* VME PVI TSD DE PSE MCE PGE PCE OSFXSR: the bits a Pentium II has. */
-        if (v & ~0x2FFu)
+        /* The bits a Pentium II has; PAE (bit 5) is not implemented here, so it is reserved. */
+        if (v & ~(uint32_t)(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE |
+                            CR4_OSFXSR))
             cpu_fault(c, EXC_GP, 0);
         c->cr[4] = v;
         break;
     }
+    mmu_control_changed(c, old_cr0, old_cr4);
 }
 
 /* 0F 21 / 0F 23: MOV to/from DRn. DR4/DR5 alias DR6/DR7 while CR4.DE is clear, else #UD. */
@@ -261,12 +268,15 @@ void op_grp7(struct cpu *c, const struct insn *in)
         /* LMSW: loads PE MP EM TS; it can set PE but never clear it. */
         require_cpl0(c);
         uint32_t v = rm_get(c, in, 2);
+        uint32_t old = c->cr[0];
         c->cr[0] = (c->cr[0] & ~0xEu) | (v & 0xF) | (c->cr[0] & CR0_PE);
+        mmu_control_changed(c, old, c->cr[4]);
         break;
     }
     default:
-        /* INVLPG: no TLB until paging arrives; it is privileged. */
+        /* INVLPG: drops the translation of the page holding the linear address of the operand. */
         require_cpl0(c);
+        tlb_flush_page(&c->tlb, c->seg[in->ea_seg].base + c->ea);
         break;
     }
 }
