@@ -1,54 +1,49 @@
-; Unreal mode: a segment limit loaded in protected mode stays in the hidden descriptor cache after
-; the return to real mode, where a load only changes the base (Intel SDM Vol. 3A §3.4.3, §20.1.1).
-; Also checks that a segment still holding a 64 KiB limit faults (#GP) past it, at the right IP.
+; Guest test: "unreal mode": a data segment loaded in protected mode keeps its cached 4 GiB limit
+; after CR0.PE is cleared, so real-mode code can use 32-bit offsets above 64 KiB; a plain real-mode
+; load resets only the base. Intel SDM Vol. 3A §3.4.3 (hidden descriptor caches), §9.9 (mode switches).
 %include "lib.inc"
 cpu 686
 
 TEST_BEGIN
-    PUTS "unreal mode: a 4 GiB DS limit survives the return to real mode", 10
-    o32 lgdt [cs:gdt_desc]
+    PUTS "unreal_mode: GDT with a flat 4 GiB data descriptor", 10
+    ; The GDT lives in RAM at 0x800: null descriptor, then base 0, limit 0xFFFFF pages, data RW.
+    mov dword [0x800], 0
+    mov dword [0x804], 0
+    mov dword [0x808], 0x0000FFFF
+    mov dword [0x80C], 0x00CF9200
+    mov word [0x810], 15            ; GDTR limit
+    mov dword [0x812], 0x800        ; GDTR base
+    lgdt [0x810]
+
+    PUTS "unreal_mode: beyond 64 KiB in real mode faults first", 10
+    mov ebx, 0x00200000
+    EXPECT_FAULT 13, mov byte [ebx], 1 ; real-mode limit 0xFFFF: #GP
+
+    PUTS "unreal_mode: PE on, load FS and GS, PE off", 10
     mov eax, cr0
     or al, 1
     mov cr0, eax
-    mov bx, 0x08
-    mov ds, bx                          ; protected mode: flat 4 GiB data descriptor
-    mov bx, 0x10
-    mov fs, bx                          ; and a 64 KiB one at base 0x300000
+    mov ax, 0x08
+    mov fs, ax                      ; a protected-mode load fills the cache from the descriptor
+    mov gs, ax
+    mov eax, cr0
     and al, 0xFE
     mov cr0, eax
-    xor bx, bx
-    mov ds, bx                          ; real mode again: base 0, the cached limit stays
+    xor ax, ax
+    mov gs, ax                      ; a real-mode load: base 0, but the limit stays 4 GiB
 
-    mov dword [dword 0x200000], 0x12345678
-    mov eax, [dword 0x200000]
-    CHECK eax, 0x12345678, 1
-    mov byte [dword 0x300005], 0xA5     ; FS's base was loaded from the descriptor
-    mov al, [fs:5]
-    CHECK al, 0xA5, 2
-    mov ax, fs
-    CHECK ax, 0x10, 3
-
-    PUTS "a 64 KiB segment faults past its limit", 10
-    mov word [13 * 4], gp_handler
-    mov word [13 * 4 + 2], 0xF000
-fault_insn:
-    mov eax, [es:dword 0x10000]
-    EXIT 4
-
-gp_handler:
-    pop ax                              ; the pushed IP: a fault returns to the instruction
-    CHECK ax, fault_insn, 5
-    pop ax
-    CHECK ax, 0xF000, 6
+    PUTS "unreal_mode: 32-bit offsets through FS and GS", 10
+    mov ebx, 0x00200000
+    mov dword [fs:ebx], 0xCAFEBABE
+    CHK dword [fs:ebx], 0xCAFEBABE
+    CHK dword [gs:ebx], 0xCAFEBABE  ; same memory through the reloaded GS
+    mov dword [dword fs:0x00300004], 0x12345678 ; 67 prefix, disp32
+    mov esi, 0x00300000
+    CHK dword [gs:esi + 4], 0x12345678
+    mov dword [fs:0x1000], 0x55AA55AA ; below 64 KiB: the same bytes DS sees
+    CHK dword [0x1000], 0x55AA55AA
+    mov ebx, 0x00200000
+    EXPECT_FAULT 13, mov byte [ebx], 1 ; DS was never loaded in protected mode: still 64 KiB
     PASS
-
-align 8
-gdt:
-    dq 0
-    dq 0x00CF92000000FFFF               ; base 0, limit 4 GiB (G=1), read/write data, DPL 0
-    dq 0x004092300000FFFF               ; base 0x300000, limit 0xFFFF, byte-granular
-gdt_desc:
-    dw 3 * 8 - 1
-    dd 0xF0000 + gdt
 
 TEST_END
