@@ -130,6 +130,12 @@ struct cpu {
 
     /* Precise faults: the state at the start of the instruction, put back before delivery. */
     uint32_t snap_r[8], snap_eip, snap_eflags;
+    /* Segment registers and CPL join the snapshot only when an instruction is about to change
+     * them (cpu_save_segs), so ordinary instructions do not pay for copying them. */
+    struct segreg snap_seg[S_NSEG];
+    struct segreg snap_ldtr, snap_tr;
+    int snap_cpl;
+    uint8_t snap_seg_valid;
     jmp_buf *fault_jb;        /* where cpu_fault unwinds to while an instruction runs */
     uint32_t fault_err;       /* error code of the fault being unwound */
     int16_t last_fault;       /* vector of the fault the last step delivered, or -1 (tracer) */

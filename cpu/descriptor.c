@@ -80,3 +80,19 @@ void load_seg_pmode(struct cpu *c, int s, uint16_t sel)
     mark_accessed(c, &d, addr);
     c->seg[s] = d;
 }
+
+void tss_stack_for(struct cpu *c, int dpl, uint16_t *ss, uint32_t *esp)
+{
+    int is32 = (c->tr.ar & AR_TYPE) == 0x9 || (c->tr.ar & AR_TYPE) == 0xB;
+    uint32_t off = is32 ? 4u + 8u * (uint32_t)dpl : 2u + 4u * (uint32_t)dpl;
+    uint32_t size = is32 ? 8u : 4u;
+    if (off + size - 1 > c->tr.limit)
+        cpu_fault(c, EXC_TS, c->tr.sel & 0xFFFC);
+    if (is32) {
+        *esp = mmu_read(c, c->tr.base + off, 4, 0);
+        *ss = (uint16_t)mmu_read(c, c->tr.base + off + 4, 2, 0);
+    } else {
+        *esp = mmu_read(c, c->tr.base + off, 2, 0);
+        *ss = (uint16_t)mmu_read(c, c->tr.base + off + 2, 2, 0);
+    }
+}

@@ -61,6 +61,13 @@ void cpu_load_seg_real(struct cpu *c, int s, uint16_t sel)
 
 _Noreturn void cpu_fault(struct cpu *c, int vec, uint32_t err)
 {
+    if (c->snap_seg_valid) {
+        memcpy(c->seg, c->snap_seg, sizeof(c->seg));
+        c->ldtr = c->snap_ldtr;
+        c->tr = c->snap_tr;
+        c->cpl = c->snap_cpl;
+        c->snap_seg_valid = 0;
+    }
     memcpy(c->r, c->snap_r, sizeof(c->r));
     c->eip = c->snap_eip;
     c->eflags = c->snap_eflags;
@@ -104,6 +111,7 @@ static void take_snapshot(struct cpu *c)
     memcpy(c->snap_r, c->r, sizeof(c->r));
     c->snap_eip = c->eip;
     c->snap_eflags = c->eflags;
+    c->snap_seg_valid = 0;
     c->insn_eip = c->eip;
 }
 

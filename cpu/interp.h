@@ -108,6 +108,21 @@ static inline void cpu_commit_regs(struct cpu *c)
     c->snap_eflags = c->eflags;
 }
 
+/* Adds the segment registers, LDTR, TR and CPL to the state a fault in this instruction puts
+ * back. Call it before the first change to any of them in instructions that can still fault
+ * afterwards (far transfers, task switches, interrupt delivery). */
+static inline void cpu_save_segs(struct cpu *c)
+{
+    if (c->snap_seg_valid)
+        return;
+    for (int i = 0; i < S_NSEG; i++)
+        c->snap_seg[i] = c->seg[i];
+    c->snap_ldtr = c->ldtr;
+    c->snap_tr = c->tr;
+    c->snap_cpl = c->cpl;
+    c->snap_seg_valid = 1;
+}
+
 /* ---- stack (access.c) ---- */
 void push(struct cpu *c, int size, uint32_t v);
 uint32_t pop(struct cpu *c, int size);
@@ -151,6 +166,9 @@ void load_seg(struct cpu *c, int s, uint16_t sel);
 /* descriptor.c: reads the descriptor sel names (GDT or LDT) into out, with its linear address;
  * returns -1 when the selector is outside the table. */
 int read_descriptor(struct cpu *c, uint16_t sel, struct segreg *out, uint32_t *addr);
+/* The stack for privilege level dpl from the current TSS (32- or 16-bit by TR's type): #TS(TR)
+ * when the TSS is too short to hold it (SDM Vol. 3A §6.12.1, §7.2.1). */
+void tss_stack_for(struct cpu *c, int dpl, uint16_t *ss, uint32_t *esp);
 /* Protected-mode load of a data or stack segment register, with the SDM's checks and faults. */
 void load_seg_pmode(struct cpu *c, int s, uint16_t sel);
 /* Far control transfer to sel:off (JMP/CALL far in real mode; gates later). */
