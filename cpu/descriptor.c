@@ -31,8 +31,7 @@ int read_descriptor(struct cpu *c, uint16_t sel, struct segreg *out, uint32_t *a
     return 0;
 }
 
-/* Sets the accessed bit in the descriptor in memory, as the processor does on a load. */
-static void mark_accessed(struct cpu *c, struct segreg *d, uint32_t addr)
+void mark_accessed(struct cpu *c, struct segreg *d, uint32_t addr)
 {
     if (!(d->ar & 1)) {
         d->ar |= 1;

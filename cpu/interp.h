@@ -166,6 +166,8 @@ void load_seg(struct cpu *c, int s, uint16_t sel);
 /* descriptor.c: reads the descriptor sel names (GDT or LDT) into out, with its linear address;
  * returns -1 when the selector is outside the table. */
 int read_descriptor(struct cpu *c, uint16_t sel, struct segreg *out, uint32_t *addr);
+/* Sets the accessed bit of the descriptor at linear address addr (and in d), as a load does. */
+void mark_accessed(struct cpu *c, struct segreg *d, uint32_t addr);
 /* The stack for privilege level dpl from the current TSS (32- or 16-bit by TR's type): #TS(TR)
  * when the TSS is too short to hold it (SDM Vol. 3A §6.12.1, §7.2.1). */
 void tss_stack_for(struct cpu *c, int dpl, uint16_t *ss, uint32_t *esp);
