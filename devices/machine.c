@@ -58,6 +58,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         return NULL;
     }
     cpu_init(&m->cpu, cfg->cpu, &m->mem, &m->io);
+    clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_REALTIME, &m->cpu.icount, 1);
     if (debugcon_init(&m->debugcon, &m->io, 0xE9, cfg->console, cfg->console_opaque) ||
         debug_exit_init(&m->debug_exit, &m->io, 0xF4, 1, on_debug_exit, m)) {
         snprintf(err, errlen, "device ports overlap");
@@ -76,6 +77,12 @@ void machine_destroy(struct machine *m)
     free(m);
 }
 
+/* Instructions run between two looks at the clock in real-time mode: about a millisecond of
+ * guest time at interpreter speed, which bounds timer-interrupt latency. */
+#define SLICE 50000u
+/* The longest a halted machine sleeps before looking at host input again. */
+#define IDLE_MAX_NS 10000000ull
+
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 {
     uint64_t start = m->cpu.icount;
@@ -83,9 +90,19 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
         uint64_t done = m->cpu.icount - start;
         if (done >= max_insns)
             return MACHINE_BUDGET;
-        int r = cpu_run(&m->cpu, max_insns - done);
+        clock_run_timers(&m->clock);
+        uint64_t slice = max_insns - done < SLICE ? max_insns - done : SLICE;
+        uint64_t deadline = clock_next_deadline(&m->clock);
+        if (m->clock.mode == CLOCK_ICOUNT && deadline != CLOCK_NEVER) {
+            /* Stop exactly at the next timer, so runs are identical instruction for instruction. */
+            uint64_t now = clock_now(&m->clock);
+            uint64_t until = deadline > now ? (deadline - now + m->clock.ns_per_insn - 1) / m->clock.ns_per_insn : 1;
+            if (until < slice)
+                slice = until;
+        }
+        int r = cpu_run(&m->cpu, slice);
         switch (r) {
-        case CPU_EXIT_BUDGET: return MACHINE_BUDGET;
+        case CPU_EXIT_BUDGET: break;
         case CPU_EXIT_SHUTDOWN: return MACHINE_SHUTDOWN;
         case CPU_EXIT_UNIMPL: return MACHINE_UNIMPL;
         case CPU_EXIT_STOP:
@@ -93,10 +110,14 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
                 return MACHINE_EXITED;
             break;
         case CPU_EXIT_HALT:
-            /* No device raises interrupts yet: a halted CPU can only be woken by an NMI or
-             * INTR, so with IF clear (or nothing that could interrupt) the guest is done. */
-            if (!m->cpu.intr && !m->cpu.nmi)
+            /* HLT with IF clear can only end by NMI or reset, and nothing here raises an NMI; with
+             * IF set the CPU sleeps until the next timer (or host input) can interrupt it. */
+            if (!(m->cpu.eflags & F_IF) && !m->cpu.nmi)
                 return MACHINE_HALTED;
+            if (deadline == CLOCK_NEVER && m->clock.mode == CLOCK_ICOUNT)
+                return MACHINE_HALTED; /* nothing will ever interrupt a deterministic machine */
+            if (!m->cpu.intr && !m->cpu.nmi)
+                clock_idle_until(&m->clock, deadline, IDLE_MAX_NS);
             break;
         }
     }

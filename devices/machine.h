@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../cpu/cpu.h"
+#include "clock.h"
 #include "debug_exit.h"
 #include "debugcon.h"
 
@@ -17,6 +18,7 @@ struct machine_config {
     size_t bios_size;            /*   the caller keeps it alive and unchanged (it may be shared) */
     byte_sink console;           /* where the 0xE9 debug console writes */
     void *console_opaque;
+    int icount;                  /* deterministic time: guest ns derive from retired instructions */
 };
 
 enum machine_stop {
@@ -31,6 +33,7 @@ struct machine {
     struct cpu cpu;
     struct physmem mem;
     struct ioports io;
+    struct vclock clock;
     struct debugcon debugcon;
     struct debug_exit debug_exit;
     uint8_t *bios_rom;      /* page-aligned copy of the firmware image */

@@ -74,6 +74,7 @@ int main(int argc, char **argv)
         .bios = bios,
         .bios_size = bios_size,
         .console = console_stdout,
+        .icount = o.icount,
     };
     char err[256];
     struct machine *m = machine_create(&cfg, err, sizeof(err));

@@ -13,6 +13,7 @@ static const char usage[] =
     "  --memory SIZE, -m SIZE    guest RAM (default 128M; a bare number means MiB)\n"
     "  --trace                   print every executed instruction and the registers it changed\n"
     "  --max-insns N             stop after N instructions\n"
+    "  --icount                  deterministic time: guest time follows retired instructions\n"
     "  --help                    this text\n";
 
 int parse_mem_size(const char *s, uint64_t *out)
@@ -65,6 +66,7 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
     static const struct option longopts[] = {
         { "bios", required_argument, NULL, 'b' }, { "memory", required_argument, NULL, 'm' },
         { "trace", no_argument, NULL, 't' },      { "max-insns", required_argument, NULL, 'n' },
+        { "icount", no_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     int rc = -1;
@@ -81,6 +83,7 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
             }
             break;
         case 't': o->trace = 1; break;
+        case 'i': o->icount = 1; break;
         case 'n': {
             char *end;
             o->max_insns = strtoull(optarg, &end, 0);

@@ -11,6 +11,7 @@ struct options {
     uint64_t mem_size;
     uint64_t max_insns; /* UINT64_MAX unless --max-insns */
     int trace;
+    int icount;         /* --icount: deterministic guest time */
 };
 
 /* Returns -1 to go on, or the exit status to end with (0 after --help, 2 on a usage error,
