@@ -142,6 +142,10 @@ void op_enter(struct cpu *c, const struct insn *in)
     uint32_t sp = sp_get(c) - alloc;
     if (!stack32(c))
         sp &= 0xFFFF;
+    /* The new stack top must be writable: the P6 probes it, so a frame that runs off the stack
+     * segment or onto an absent page faults here rather than at the first local access. */
+    if (alloc)
+        mem_check_write(c, S_SS, sp, size);
     reg_set(c, R_EBP, size, frame);
     sp_set(c, sp);
 }

@@ -168,16 +168,44 @@ void phys_write(struct physmem *pm, uint32_t addr, int size, uint32_t val)
         write_in_page(pm, (addr + (uint32_t)i) & pm->a20_mask, 1, (val >> (8 * i)) & 0xFF);
 }
 
+/* Bulk copies go a page at a time through host pointers where RAM backs the page (loading a
+ * kernel is megabytes), and byte by byte through the bus elsewhere. */
 void phys_read_buf(struct physmem *pm, uint32_t addr, void *dst, size_t len)
 {
     uint8_t *d = dst;
-    for (size_t i = 0; i < len; i++)
-        d[i] = (uint8_t)phys_read(pm, addr + (uint32_t)i, 1);
+    while (len) {
+        size_t chunk = PM_PAGE_SIZE - (addr & (PM_PAGE_SIZE - 1));
+        if (chunk > len)
+            chunk = len;
+        const uint8_t *p = phys_host_ptr(pm, addr, 0);
+        if (p) {
+            memcpy(d, p, chunk);
+        } else {
+            for (size_t i = 0; i < chunk; i++)
+                d[i] = (uint8_t)phys_read(pm, addr + (uint32_t)i, 1);
+        }
+        d += chunk;
+        addr += (uint32_t)chunk;
+        len -= chunk;
+    }
 }
 
 void phys_write_buf(struct physmem *pm, uint32_t addr, const void *src, size_t len)
 {
     const uint8_t *s = src;
-    for (size_t i = 0; i < len; i++)
-        phys_write(pm, addr + (uint32_t)i, 1, s[i]);
+    while (len) {
+        size_t chunk = PM_PAGE_SIZE - (addr & (PM_PAGE_SIZE - 1));
+        if (chunk > len)
+            chunk = len;
+        uint8_t *p = phys_host_ptr(pm, addr, 1);
+        if (p && !pm->code_write) {
+            memcpy(p, s, chunk);
+        } else {
+            for (size_t i = 0; i < chunk; i++)
+                phys_write(pm, addr + (uint32_t)i, 1, s[i]);
+        }
+        s += chunk;
+        addr += (uint32_t)chunk;
+        len -= chunk;
+    }
 }
