@@ -32,6 +32,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 GUEST_SRCS := $(wildcard tests/guest/*.asm)
 GUEST_BINS := $(GUEST_SRCS:tests/guest/%.asm=$(BUILD)/guest/%.bin)
+BOOT_SRCS := $(wildcard tests/boot/*.asm)
+BOOT_BINS := $(BOOT_SRCS:tests/boot/%.asm=$(BUILD)/boot/%.bin)
 ROM_SRCS := $(wildcard roms/*.asm)
 ROM_BINS := $(ROM_SRCS:roms/%.asm=$(BUILD)/roms/%.bin)
 TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mips.c
@@ -69,6 +71,10 @@ $(BUILD)/guest/%.bin: tests/guest/%.asm tests/guest/lib.inc
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I tests/guest/ -o $@ $<
 
+$(BUILD)/boot/%.bin: tests/boot/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -o $@ $<
+
 $(BUILD)/bench/%.bin: tests/bench/%.asm tests/guest/lib.inc
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I tests/guest/ -o $@ $<
@@ -77,7 +83,7 @@ $(BUILD)/roms/%.bin: roms/%.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I roms/ -I tests/guest/ -o $@ $<
 
-test: $(BUILD)/jitpc $(UNIT_BINS) $(GUEST_BINS) $(ROM_BINS) $(TOOLS)
+test: $(BUILD)/jitpc $(UNIT_BINS) $(GUEST_BINS) $(BOOT_BINS) $(ROM_BINS) $(TOOLS)
 	@BUILD=$(BUILD) SSTS_DIR=$(SSTS_DIR) sh tests/run_all.sh
 
 sst: $(BUILD)/tests/sst_run
@@ -102,4 +108,4 @@ run: deps all
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/frontend/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/frontend/main.d $(wildcard $(BUILD)/tests/*/*.d)

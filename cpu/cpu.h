@@ -171,6 +171,8 @@ _Noreturn void cpu_unimplemented(struct cpu *c, const char *what);
 
 /* Accessors used by the frontend, tracer and tests. */
 void cpu_load_seg_real(struct cpu *c, int s, uint16_t sel);
+/* Flat 32-bit protected mode at CPL 0 with the given selectors in the caches (boot loaders). */
+void cpu_enter_flat32(struct cpu *c, uint16_t cs, uint16_t ds, uint32_t eip);
 uint32_t cpu_get_eflags(const struct cpu *c);
 
 #endif

@@ -39,3 +39,17 @@ void far_jump(struct cpu *c, uint16_t sel, uint32_t off)
     load_seg(c, S_CS, sel);
     c->eip = off;
 }
+
+void cpu_enter_flat32(struct cpu *c, uint16_t cs, uint16_t ds, uint32_t eip)
+{
+    /* The state the Linux 32-bit boot protocol and Multiboot hand a kernel: protected mode,
+     * paging off, flat 4 GiB code and data segments, interrupts disabled, CPL 0. */
+    c->cr[0] = (c->cr[0] | CR0_PE) & ~CR0_PG;
+    for (int s = 0; s < S_NSEG; s++)
+        c->seg[s] = (struct segreg){ ds, 0, 0xFFFFFFFFu, AR_P | AR_S | AR_DB | AR_G | 0x3 };
+    c->seg[S_CS] = (struct segreg){ cs, 0, 0xFFFFFFFFu, AR_P | AR_S | AR_DB | AR_G | 0xB };
+    c->cpl = 0;
+    c->eflags = F_FIXED1;
+    c->eip = eip;
+    tlb_flush_all(&c->tlb);
+}

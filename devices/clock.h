@@ -1,5 +1,5 @@
 /* The machine's virtual clock and timer queue. Guest time is nanoseconds since the machine was
- * created, either following the host's monotonic clock (real time, the default) or derived from
+ * created, either following the host's monotonic clock (CLOCK_HOST, the default) or derived from
  * retired instructions (--icount: deterministic, two runs of the same guest are identical).
  * Devices arm timers against it; the machine's run loop fires them. */
 #ifndef JITPC_DEVICES_CLOCK_H
@@ -9,7 +9,7 @@
 
 #define CLOCK_NEVER UINT64_MAX
 
-enum clock_mode { CLOCK_REALTIME, CLOCK_ICOUNT };
+enum clock_mode { CLOCK_HOST, CLOCK_ICOUNT };
 
 struct timer {
     uint64_t deadline;                         /* guest ns; CLOCK_NEVER when disarmed */

@@ -58,7 +58,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         return NULL;
     }
     cpu_init(&m->cpu, cfg->cpu, &m->mem, &m->io);
-    clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_REALTIME, &m->cpu.icount, 1);
+    clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_HOST, &m->cpu.icount, 1);
     if (debugcon_init(&m->debugcon, &m->io, 0xE9, cfg->console, cfg->console_opaque) ||
         debug_exit_init(&m->debug_exit, &m->io, 0xF4, 1, on_debug_exit, m)) {
         snprintf(err, errlen, "device ports overlap");

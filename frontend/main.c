@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../devices/kernel_boot.h"
 #include "../devices/machine.h"
 #include "options.h"
 #include "trace.h"
@@ -57,6 +58,59 @@ static uint8_t *read_file(const char *path, size_t *size)
     return buf;
 }
 
+/* Loads --kernel (and --initrd) and sets the machine up to enter it: Linux's boot protocol for a
+ * bzImage, else Multiboot, whose modules are QEMU's comma-separated "file args" list. */
+static int boot_kernel(struct machine *m, const struct options *o, char *err, size_t errlen)
+{
+    size_t klen = 0;
+    uint8_t *k = read_file(o->kernel_path, &klen);
+    if (!k) {
+        snprintf(err, errlen, "cannot load the kernel");
+        return -1;
+    }
+    int r = -1;
+    enum { MAX_MODS = 16 };
+    struct boot_file files[MAX_MODS];
+    int nfiles = 0;
+    char *list = o->initrd ? strdup(o->initrd) : NULL;
+    memset(files, 0, sizeof(files));
+    if (linux_is_bzimage(k, klen)) {
+        if (o->initrd && !(files[0].data = read_file(o->initrd, &files[0].size)))
+            snprintf(err, errlen, "cannot load the initrd");
+        else
+            r = linux_boot(m, k, klen, o->initrd ? &files[0] : NULL, o->append, err, errlen);
+        nfiles = o->initrd ? 1 : 0;
+    } else if (multiboot_detect(k, klen)) {
+        int ok = 1;
+        for (char *save = NULL, *tok = list ? strtok_r(list, ",", &save) : NULL; tok && ok;
+             tok = strtok_r(NULL, ",", &save)) {
+            if (nfiles == MAX_MODS) {
+                snprintf(err, errlen, "at most %d Multiboot modules", MAX_MODS);
+                ok = 0;
+                break;
+            }
+            files[nfiles].args = tok; /* the module's string is its whole entry, path included */
+            char path[4096];
+            size_t n = strcspn(tok, " ");
+            snprintf(path, sizeof(path), "%.*s", (int)n, tok);
+            if (!(files[nfiles].data = read_file(path, &files[nfiles].size))) {
+                snprintf(err, errlen, "cannot load a Multiboot module (%.200s)", path);
+                ok = 0;
+            }
+            nfiles++;
+        }
+        if (ok)
+            r = multiboot_boot(m, k, klen, files, nfiles, o->append, err, errlen);
+    } else {
+        snprintf(err, errlen, "'%s' is neither a Linux bzImage nor a Multiboot kernel", o->kernel_path);
+    }
+    for (int i = 0; i < nfiles; i++)
+        free((void *)files[i].data);
+    free(list);
+    free(k);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -65,8 +119,8 @@ int main(int argc, char **argv)
         return rc; /* --help, or a usage error already reported */
 
     size_t bios_size = 0;
-    uint8_t *bios = read_file(o.bios_path, &bios_size);
-    if (!bios)
+    uint8_t *bios = NULL;
+    if (o.bios_path && !(bios = read_file(o.bios_path, &bios_size)))
         return 2;
     struct machine_config cfg = {
         .mem_size = o.mem_size,
@@ -80,6 +134,12 @@ int main(int argc, char **argv)
     struct machine *m = machine_create(&cfg, err, sizeof(err));
     if (!m) {
         fprintf(stderr, "jitpc: %s\n", err);
+        free(bios);
+        return 2;
+    }
+    if (o.kernel_path && boot_kernel(m, &o, err, sizeof(err))) {
+        fprintf(stderr, "jitpc: %s\n", err);
+        machine_destroy(m);
         free(bios);
         return 2;
     }

@@ -10,6 +10,9 @@
 static const char usage[] =
     "usage: jitpc [options]\n"
     "  --bios FILE, -bios FILE   firmware or flat binary; its last 16 bytes hold the reset vector\n"
+    "  --kernel FILE             boot a Linux bzImage or a Multiboot kernel directly (-kernel)\n"
+    "  --initrd FILE             Linux initrd; for Multiboot, modules \"file args,file args\" (-initrd)\n"
+    "  --append TEXT            kernel command line (-append)\n"
     "  --memory SIZE, -m SIZE    guest RAM (default 128M; a bare number means MiB)\n"
     "  --trace                   print every executed instruction and the registers it changed\n"
     "  --max-insns N             stop after N instructions\n"
@@ -44,7 +47,8 @@ int parse_mem_size(const char *s, uint64_t *out)
 static const char *qemu_alias(const char *a)
 {
     static const char *const map[][2] = {
-        { "-m", "--memory" }, { "-bios", "--bios" }, { "-trace", "--trace" },
+        { "-m", "--memory" }, { "-bios", "--bios" }, { "-trace", "--trace" }, { "-kernel", "--kernel" },
+        { "-initrd", "--initrd" }, { "-append", "--append" },
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (!strcmp(a, map[i][0]))
@@ -65,6 +69,8 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
 
     static const struct option longopts[] = {
         { "bios", required_argument, NULL, 'b' }, { "memory", required_argument, NULL, 'm' },
+        { "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'r' },
+        { "append", required_argument, NULL, 'a' },
         { "trace", no_argument, NULL, 't' },      { "max-insns", required_argument, NULL, 'n' },
         { "icount", no_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
@@ -76,6 +82,9 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
     while (rc < 0 && (ch = getopt_long(argc, args, ":", longopts, NULL)) != -1) {
         switch (ch) {
         case 'b': o->bios_path = optarg; break;
+        case 'k': o->kernel_path = optarg; break;
+        case 'r': o->initrd = optarg; break;
+        case 'a': o->append = optarg; break;
         case 'm':
             if (parse_mem_size(optarg, &o->mem_size)) {
                 fprintf(err, "jitpc: bad memory size '%s' (try 256M or 1G)\n", optarg);
@@ -102,8 +111,12 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         fprintf(err, "jitpc: unexpected argument '%s'\n", args[optind]);
         rc = 2;
     }
-    if (rc < 0 && !o->bios_path) {
-        fprintf(err, "jitpc: nothing to run: give --bios FILE\n%s", usage);
+    if (rc < 0 && !o->bios_path && !o->kernel_path) {
+        fprintf(err, "jitpc: nothing to run: give --bios FILE or --kernel FILE\n%s", usage);
+        rc = 2;
+    }
+    if (rc < 0 && (o->initrd || o->append) && !o->kernel_path) {
+        fprintf(err, "jitpc: --initrd and --append need --kernel\n");
         rc = 2;
     }
     /* optarg pointers point into argv's strings, which outlive args. */

@@ -8,6 +8,9 @@
 
 struct options {
     const char *bios_path;
+    const char *kernel_path;   /* --kernel: bzImage or Multiboot ELF, booted directly */
+    const char *initrd;        /* --initrd: a file for Linux; "file args,file args" modules for Multiboot */
+    const char *append;        /* --append: the kernel command line */
     uint64_t mem_size;
     uint64_t max_insns; /* UINT64_MAX unless --max-insns */
     int trace;

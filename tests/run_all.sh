@@ -54,6 +54,35 @@ for g in "$BUILD"/guest/*.bin "$BUILD"/roms/demo.bin; do
 done
 count "guest programs" "$gp" "$gf"
 
+# Direct kernel boot: a Multiboot ELF with a module and a minimal bzImage with an initrd check
+# what the loader handed them and print it back.
+bp=0
+bf=0
+boot_check() { # description expected-text command...
+    d=$1
+    want=$2
+    shift 2
+    timeout 60 "$@" >"$log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 1 ] && grep -qF "$want" "$log"; then
+        bp=$((bp + 1))
+    else
+        bf=$((bf + 1))
+        echo "--- boot: $d: status $rc ---"
+        cat "$log"
+    fi
+}
+mod=$(mktemp)
+printf 'module-payload' >"$mod"
+boot_check "multiboot ELF with module and command line" "module: module-payload | args: $mod two" \
+    "$JITPC" --kernel "$BUILD/boot/multiboot_elf.bin" --append "mb-cmdline" --initrd "$mod two"
+boot_check "multiboot command line" "cmdline: mb-cmdline" \
+    "$JITPC" -kernel "$BUILD/boot/multiboot_elf.bin" -append "mb-cmdline" -initrd "$mod two"
+boot_check "bzImage with initrd and command line" "initrd: module-payloadPASS" \
+    "$JITPC" --kernel "$BUILD/boot/bzimage_stub.bin" --append "console=ttyS0" --initrd "$mod"
+rm -f "$mod"
+count "boot protocols" "$bp" "$bf"
+
 # Command line: clear errors, never a crash.
 cp=0
 cf=0
@@ -78,6 +107,9 @@ expect "empty firmware file is an error" 2 "$JITPC" --bios /dev/null
 expect "bad memory size is an error" 2 "$JITPC" -m 12Q --bios "$BUILD/roms/demo.bin"
 expect "memory too large is an error" 2 "$JITPC" -m 8G --bios "$BUILD/roms/demo.bin"
 expect "QEMU spellings run the demo" 1 "$JITPC" -m 64 -bios "$BUILD/roms/demo.bin"
+expect "a file that is no kernel is an error" 2 "$JITPC" --kernel "$BUILD/roms/demo.bin"
+expect "--initrd without --kernel is an error" 2 "$JITPC" --bios "$BUILD/roms/demo.bin" --initrd /dev/null
+expect "missing initrd is an error" 2 "$JITPC" --kernel "$BUILD/boot/bzimage_stub.bin" --initrd /nonexistent
 "$JITPC" --bios "$BUILD/roms/demo.bin" --trace --max-insns 40 >/dev/null 2>"$log"
 if grep -q 'ljmp' "$log" && grep -q 'eflags=' "$log"; then cp=$((cp + 1)); else cf=$((cf + 1)); echo "--- cli: --trace output lacks disassembly or changed registers ---"; head -n 5 "$log"; fi
 count "command line" "$cp" "$cf"
