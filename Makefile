@@ -67,7 +67,7 @@ $(BUILD)/tests/oracle_run: $(BUILD)/tests/oracle/oracle_run.o $(LIB)
 $(BUILD)/tests/bench_mips: $(BUILD)/tests/bench/bench_mips.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/guest/%.bin: tests/guest/%.asm tests/guest/lib.inc
+$(BUILD)/guest/%.bin: tests/guest/%.asm tests/guest/lib.inc tests/guest/pm.inc
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I tests/guest/ -o $@ $<
 

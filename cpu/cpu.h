@@ -10,6 +10,7 @@
 #include "../mem/ioport.h"
 #include "../mem/physmem.h"
 #include "../mem/tlb.h"
+#include "x87.h"
 
 /* General registers in ModRM encoding order. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -101,6 +102,18 @@ enum cpu_exit {
 
 struct insn;
 
+/* Model-specific registers kept as stored values (cpu/msr.c; SDM Vol. 4 P6-family table). */
+struct msrs {
+    uint64_t mtrr_var[16];   /* 0x200-0x20F: IA32_MTRR_PHYSBASE0, PHYSMASK0, ... PHYSMASK7 */
+    uint64_t mtrr_fixed[11]; /* 0x250, 0x258, 0x259, 0x268-0x26F */
+    uint64_t mtrr_def_type;  /* 0x2FF */
+    uint64_t perfevtsel[2];  /* 0x186, 0x187 (no events are counted) */
+    uint64_t perfctr[2];     /* 0xC1, 0xC2: 40-bit counters */
+    uint64_t bios_sign_id;   /* 0x8B: microcode revision in bits 63:32 */
+    uint64_t mcg_status;     /* 0x17A */
+    uint32_t debugctl;       /* 0x1D9 */
+};
+
 struct cpu {
     /* --- architectural state --- */
     uint32_t r[8];            /* EAX ECX EDX EBX ESP EBP ESI EDI */
@@ -114,8 +127,10 @@ struct cpu {
     uint64_t tsc;             /* time-stamp counter: advanced by retired instructions */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t apic_base;
+    struct msrs msr;
     int cpl;                  /* current privilege level (CS.RPL in protected mode) */
     enum cpu_model model;
+    struct x87 fpu;           /* x87 FPU (cpu/x87.h): all-zero is its power-on state */
 
     /* --- execution bookkeeping --- */
     uint32_t insn_eip;        /* EIP of the instruction being executed (faults return here) */
@@ -127,6 +142,10 @@ struct cpu {
     volatile uint8_t stop;    /* set by cpu_request_stop; checked between instructions */
     const char *unimpl;       /* what CPU_EXIT_UNIMPL stopped on */
     uint8_t exc_first;        /* vector being delivered when exc_depth > 0 (double-fault rules) */
+    /* Debug registers as cpu/debug.c derives them from DR7, so that nothing but a flag test is
+     * paid while no breakpoint is armed: bit n = DRn enabled as that kind of breakpoint. */
+    uint8_t dbg_exec, dbg_data, dbg_io;
+    uint32_t dbg_pending;     /* DR6 bits of trap-class #DB conditions met by this instruction */
 
     /* Precise faults: the state at the start of the instruction, put back before delivery. */
     uint32_t snap_r[8], snap_eip, snap_eflags;

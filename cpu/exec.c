@@ -15,12 +15,18 @@ void cpu_reset(struct cpu *c)
     enum cpu_model model = c->model;
     int (*ack)(void *) = c->intr_ack;
     void *ack_opaque = c->intr_opaque;
-    memset(c, 0, sizeof(*c));
+    void (*irq13)(void *, int) = c->fpu.irq13;
+    void *irq13_opaque = c->fpu.irq13_opaque;
+    uint64_t icount = c->icount; /* the machine's instruction count (and --icount clock) runs on across resets */
+    memset(c, 0, sizeof(*c)); /* an all-zero x87 is its power-on state (cpu/x87.h) */
     c->mem = mem;
     c->io = io;
     c->model = model;
     c->intr_ack = ack;
     c->intr_opaque = ack_opaque;
+    c->fpu.irq13 = irq13;
+    c->fpu.irq13_opaque = irq13_opaque;
+    c->icount = icount;
 
     c->eflags = F_FIXED1;
     c->eip = 0xFFF0;
@@ -113,6 +119,7 @@ static void take_snapshot(struct cpu *c)
     c->snap_eflags = c->eflags;
     c->snap_seg_valid = 0;
     c->insn_eip = c->eip;
+    c->dbg_pending = 0; /* breakpoint hits of an instruction that faults (or of event delivery) are dropped */
 }
 
 /* Copies instruction bytes [have, n) at CS:EIP into buf, stopping at the end of a page so that a
@@ -140,7 +147,8 @@ static size_t fetch_chunk(struct cpu *c, uint8_t *buf, size_t have, size_t n)
     return have + m;
 }
 
-static void execute_one(struct cpu *c)
+/* Returns the instruction's table flags (the caller looks at OPF_STRING). */
+static uint32_t execute_one(struct cpu *c)
 {
     uint8_t buf[16];
     struct insn in;
@@ -167,6 +175,7 @@ static void execute_one(struct cpu *c)
     else if (in.mem)
         c->ea = in.disp;
     in.d->exec(c, &in);
+    return in.d->fl;
 }
 
 static void take_external_interrupt(struct cpu *c)
@@ -210,6 +219,10 @@ int cpu_step(struct cpu *c)
         c->exc_depth++;
         c->exc_first = (uint8_t)vec;
         c->last_fault = (int16_t)vec;
+        /* Every exception raised through cpu_fault is fault-class: the EFLAGS image the handler
+         * gets has RF = 1, so that the IRET back does not re-trigger an instruction breakpoint
+         * (SDM Vol. 3A §17.3.1.1). Delivery clears RF after saving EFLAGS. */
+        c->eflags |= F_RF;
         cpu_interrupt(c, vec, c->eip, has_error_code(vec), err, 0);
         c->exc_depth = 0;
         c->icount++;
@@ -232,13 +245,31 @@ int cpu_step(struct cpu *c)
         ret = CPU_EXIT_HALT;
         goto out;
     }
-    execute_one(c);
+    /* Instruction breakpoints are faults taken before the instruction, after interrupts (SDM
+     * Vol. 3A Table 6-2); RF suppresses them for one instruction and is cleared here. */
+    if (__builtin_expect((c->dbg_exec != 0) | ((c->eflags & F_RF) != 0), 0)) {
+        uint32_t hit = debug_insn_start(c);
+        if (hit) {
+            c->dr[6] |= hit;
+            c->last_fault = EXC_DB;
+            cpu_interrupt(c, EXC_DB, c->eip, 0, 0, 0); /* RF is pushed as it is: 0 */
+            goto out;
+        }
+    }
+    uint32_t fl = execute_one(c);
     c->icount++;
     c->tsc++;
-    /* TF at the start of an instruction traps after it (SDM Vol. 3A §17.3.1.4). */
-    if (c->snap_eflags & F_TF) {
-        c->dr[6] |= 0x4000u; /* BS */
+    /* A REP string instruction that stops between iterations (to let an event in, or for TF)
+     * resumes with RF = 1, as the hardware pushes it, so that its breakpoint does not fire
+     * again mid-instruction (SDM Vol. 3A §17.3.1.1). */
+    if (__builtin_expect((fl & OPF_STRING) != 0, 0) && c->eip == c->insn_eip)
+        c->eflags |= F_RF;
+    /* Debug traps after the instruction: data and I/O breakpoints it hit, and TF at its start
+     * (SDM Vol. 3A §17.3.1.2-17.3.1.4); one #DB reports them all in DR6. */
+    if (__builtin_expect((c->dbg_pending != 0) | ((c->snap_eflags & F_TF) != 0), 0)) {
+        c->dr[6] |= c->dbg_pending | ((c->snap_eflags & F_TF) ? DR6_BS : 0);
         take_snapshot(c);
+        c->last_fault = EXC_DB;
         cpu_interrupt(c, EXC_DB, c->eip, 0, 0, 0);
     }
 out:
@@ -273,12 +304,9 @@ static void real_mode_interrupt(struct cpu *c, int vec, uint32_t next_eip)
 
 void cpu_interrupt(struct cpu *c, int vec, uint32_t next_eip, int has_err, uint32_t err, int is_soft)
 {
-    (void)has_err;
-    (void)err;
-    (void)is_soft;
     if (!cpu_pmode(c)) {
         real_mode_interrupt(c, vec, next_eip);
         return;
     }
-    cpu_unimplemented(c, "protected-mode interrupt delivery");
+    pm_interrupt(c, vec, next_eip, has_err, err, is_soft); /* interrupt.c: the IDT */
 }

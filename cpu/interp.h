@@ -182,6 +182,59 @@ void jump_to(struct cpu *c, uint32_t eip, int size);
 /* #GP(0) unless the current privilege (IOPL, then the TSS bitmap) allows ports [port, port+size). */
 void io_permission(struct cpu *c, uint16_t port, int size);
 
+/* ---- system architecture: descriptors, SYSENTER, debug registers, MSRs ---- */
+/* ops_descriptor.c: 0F 00 (SLDT STR LLDT LTR VERR VERW), LAR/LSL, ARPL, in protected mode. */
+void descriptor_grp6(struct cpu *c, const struct insn *in);
+void descriptor_lar_lsl(struct cpu *c, const struct insn *in);
+void descriptor_arpl(struct cpu *c, const struct insn *in);
+/* sysenter.c: the transfers themselves, after the opcode's #UD/#GP checks. */
+void sysenter_enter(struct cpu *c);
+void sysenter_exit(struct cpu *c);
+/* debug.c. DR6 bits: */
+#define DR6_BD 0x2000u /* the #DB is a general-detect fault (DR7.GD) */
+#define DR6_BS 0x4000u /* single step (TF) */
+#define DR6_BT 0x8000u /* task switch to a TSS with the T bit: a task switch sets it in dbg_pending */
+/* Recomputes dbg_exec/dbg_data/dbg_io: call after any change to DR7 (a task switch clears the
+ * local enables L0-L3 and LE, SDM Vol. 3A §17.2.4). */
+void debug_dr7_changed(struct cpu *c);
+/* MOV to/from DRn after the privilege and DR4/DR5 checks: general detect, then the access. */
+void debug_mov_dr(struct cpu *c, int n, int write, int reg);
+/* Before an instruction (only when dbg_exec or EFLAGS.RF): returns the DR6 B bits of the
+ * instruction breakpoints at CS:EIP, honouring and clearing RF. */
+uint32_t debug_insn_start(struct cpu *c);
+/* Data and I/O accesses: note matching breakpoints in dbg_pending (reported after the insn). */
+void debug_data_access(struct cpu *c, uint32_t lin, int size, int write);
+void debug_io_access(struct cpu *c, uint16_t port, int size);
+/* msr.c: 0 when idx exists (and, for a write, v is allowed), else -1 and the caller's #GP(0). */
+int msr_read(struct cpu *c, uint32_t idx, uint64_t *v);
+int msr_write(struct cpu *c, uint32_t idx, uint64_t v);
+/* RDPMC: performance counter n (0 or 1), 40 bits. */
+uint64_t msr_pmc(const struct cpu *c, int n);
+
+/* ---- protected-mode control transfers (far_transfer.c, interrupt.c, task.c, v86.c) ---- */
+/* Why a task switch happens: decides the busy bits, NT and the back link (SDM Vol. 3A §7.3). */
+enum task_reason { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+/* Far JMP/CALL/RET in protected mode (not virtual-8086): SDM Vol. 3A §5.8, Vol. 2 JMP/CALL/RET. */
+void pm_far_jump(struct cpu *c, uint16_t sel, uint32_t off);
+void pm_far_call(struct cpu *c, uint16_t sel, uint32_t off, int opsize);
+void pm_far_ret(struct cpu *c, int opsize, uint32_t imm);
+/* IDT delivery (SDM Vol. 3A §6.10-6.14); ext: the event is external to the program (EXT bit). */
+void pm_interrupt(struct cpu *c, int vec, uint32_t next_eip, int has_err, uint32_t err, int is_soft);
+void pm_iret(struct cpu *c, int opsize);
+/* Switches to the task whose TSS selector is sel; next_eip is saved in the outgoing TSS. Returns
+ * 1 when the new TSS is 32-bit (an error code is then pushed as a dword). */
+int task_switch(struct cpu *c, uint16_t sel, enum task_reason why, int ext, uint32_t next_eip);
+/* Shared checks (far_transfer.c). */
+void pm_set_cs(struct cpu *c, const struct segreg *d, int cpl);
+void pm_null_outer_segs(struct cpu *c);
+int pm_stack_room(const struct segreg *ss, uint32_t esp, uint32_t bytes);
+void pm_inner_stack(struct cpu *c, int dpl, uint32_t ext, struct segreg *ss, uint32_t *ss_addr, uint32_t *esp);
+/* Virtual-8086 mode (v86.c, SDM Vol. 3A ch. 20): INT n (returns 1 when redirected through the
+ * real-mode IVT by VME), IRET, and the flag CLI/STI act on (F_IF or F_VIF, else #GP(0)). */
+int v86_soft_int(struct cpu *c, int vec);
+void v86_iret(struct cpu *c, int opsize);
+uint32_t cli_sti_flag(struct cpu *c, int sti);
+
 /* ---- handlers, one group per file (named after the file) ---- */
 #define H(name) void name(struct cpu *c, const struct insn *in)
 /* ops_alu.c */
@@ -213,7 +266,7 @@ H(op_movs); H(op_cmps); H(op_stos); H(op_lods); H(op_scas); H(op_ins); H(op_outs
 H(op_in); H(op_out);
 /* ops_system.c */
 H(op_hlt); H(op_cpuid); H(op_rdtsc); H(op_rdmsr); H(op_wrmsr); H(op_rdpmc); H(op_mov_cr);
-H(op_mov_dr); H(op_clts); H(op_invd); H(op_wait); H(op_esc); H(op_ud); H(op_grp6); H(op_grp7);
+H(op_mov_dr); H(op_clts); H(op_invd); H(op_wait); H(op_ud); H(op_grp6); H(op_grp7);
 H(op_lar_lsl); H(op_arpl); H(op_sysenter); H(op_sysexit);
 #undef H
 

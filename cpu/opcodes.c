@@ -163,7 +163,7 @@ const struct opdesc opcode_table[512] = {
     E("aam", op_aam, OPF_IMM8, ISA_8086), E("aad", op_aad, OPF_IMM8, ISA_8086),
     E("salc", op_salc, 0, ISA_8086) /* undocumented, present on every Intel CPU to the P6 */,
     E("xlat", op_xlat, 0, ISA_8086),
-    /* D8 */ X8(E("esc", op_esc, M, ISA_8086)),
+    /* D8 */ X8(E("fpu", op_x87, M, ISA_8086)),
     /* E0 */ E("loopne", op_loop, OPF_REL8 | B, ISA_8086), E("loope", op_loop, OPF_REL8 | B, ISA_8086),
     E("loop", op_loop, OPF_REL8 | B, ISA_8086), E("jcxz", op_jcxz, OPF_REL8 | B, ISA_8086),
     E("in", op_in, OPF_IMM8, ISA_8086), E("in", op_in, OPF_IMM8, ISA_8086),

@@ -30,8 +30,10 @@ void op_jmp_far(struct cpu *c, const struct insn *in)
 
 static void call_far(struct cpu *c, const struct insn *in, uint16_t sel, uint32_t off)
 {
-    if (cpu_pmode(c) && !cpu_v86(c))
-        cpu_unimplemented(c, "protected-mode far call");
+    if (cpu_pmode(c) && !cpu_v86(c)) {
+        pm_far_call(c, sel, off, in->opsize); /* far_transfer.c: checks, gates, tasks */
+        return;
+    }
     uint16_t old_cs = c->seg[S_CS].sel;
     uint32_t ret = c->eip;
     push(c, in->opsize, old_cs);
@@ -57,8 +59,10 @@ void op_ret(struct cpu *c, const struct insn *in)
 /* CA imm16 / CB. */
 void op_retf(struct cpu *c, const struct insn *in)
 {
-    if (cpu_pmode(c) && !cpu_v86(c))
-        cpu_unimplemented(c, "protected-mode far return");
+    if (cpu_pmode(c) && !cpu_v86(c)) {
+        pm_far_ret(c, in->opsize, in->op == 0xCA ? (in->imm & 0xFFFF) : 0);
+        return;
+    }
     uint32_t sp = sp_get(c);
     uint32_t ip = mem_read(c, S_SS, sp, in->opsize);
     uint16_t cs = (uint16_t)mem_read(c, S_SS, (sp + in->opsize) & (stack32(c) ? 0xFFFFFFFFu : 0xFFFF), 2);
@@ -94,11 +98,12 @@ void op_jcxz(struct cpu *c, const struct insn *in)
         jump_to(c, c->eip + in->imm, in->opsize);
 }
 
-/* INT n: in virtual-8086 mode without IOPL 3 it faults to the monitor (SDM INT n). */
+/* INT n: in virtual-8086 mode IOPL and CR4.VME decide between the IDT, the monitor's #GP(0) and
+ * redirection through the 8086 IVT (SDM Vol. 3A §20.3, Table 20-2; v86.c). */
 void op_int(struct cpu *c, const struct insn *in)
 {
-    if (cpu_v86(c) && (c->eflags & F_IOPL) != F_IOPL)
-        cpu_fault(c, EXC_GP, 0);
+    if (cpu_v86(c) && v86_soft_int(c, in->imm & 0xFF))
+        return;
     cpu_interrupt(c, in->imm & 0xFF, c->eip, 0, 0, 1);
 }
 
@@ -125,8 +130,10 @@ void op_int1(struct cpu *c, const struct insn *in)
 /* CF: real-mode IRET pops IP, CS and FLAGS of the operand size (SDM IRET, real-address mode). */
 void op_iret(struct cpu *c, const struct insn *in)
 {
-    if (cpu_pmode(c))
-        cpu_unimplemented(c, "protected-mode IRET");
+    if (cpu_pmode(c)) {
+        pm_iret(c, in->opsize); /* far_transfer.c, v86.c */
+        return;
+    }
     int size = in->opsize;
     uint32_t sp = sp_get(c);
     uint32_t m = stack32(c) ? 0xFFFFFFFFu : 0xFFFF;

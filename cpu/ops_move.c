@@ -231,13 +231,6 @@ void op_xadd(struct cpu *c, const struct insn *in)
     rm_set(c, in, size, sum);
 }
 
-/* IOPL check for CLI/STI outside real mode (SDM CLI/STI pages; VME comes with virtual-8086 work). */
-static void check_iopl(struct cpu *c)
-{
-    if (cpu_pmode(c) && (int)((c->eflags & F_IOPL) >> 12) < (cpu_v86(c) ? 3 : c->cpl))
-        cpu_fault(c, EXC_GP, 0);
-}
-
 /* F5 CMC, F8 CLC, F9 STC, FA CLI, FB STI, FC CLD, FD STD. */
 void op_flag_op(struct cpu *c, const struct insn *in)
 {
@@ -245,13 +238,15 @@ void op_flag_op(struct cpu *c, const struct insn *in)
     case 0xF5: c->eflags ^= F_CF; break;
     case 0xF8: c->eflags &= ~F_CF; break;
     case 0xF9: c->eflags |= F_CF; break;
-    case 0xFA: check_iopl(c); c->eflags &= ~F_IF; break;
-    case 0xFB:
-        check_iopl(c);
-        if (!(c->eflags & F_IF))
+    /* CLI/STI act on IF when IOPL allows, else on VIF under VME/PVI, else #GP(0) (v86.c). */
+    case 0xFA: c->eflags &= ~cli_sti_flag(c, 0); break;
+    case 0xFB: {
+        uint32_t f = cli_sti_flag(c, 1);
+        if (f == F_IF && !(c->eflags & F_IF))
             c->shadow = 1; /* interrupts wait until after the next instruction */
-        c->eflags |= F_IF;
+        c->eflags |= f;
         break;
+    }
     case 0xFC: c->eflags &= ~F_DF; break;
     default: c->eflags |= F_DF; break;
     }

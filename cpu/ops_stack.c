@@ -88,11 +88,17 @@ void op_popa(struct cpu *c, const struct insn *in)
     }
 }
 
-/* PUSHF clears VM and RF in the image it pushes (SDM PUSHF). */
+/* PUSHF clears VM and RF in the image it pushes (SDM PUSHF). In virtual-8086 mode with IOPL < 3
+ * it faults, unless CR4.VME and a 16-bit operand: then IF shows VIF and IOPL shows 3 (§20.4). */
 void op_pushf(struct cpu *c, const struct insn *in)
 {
-    if (cpu_v86(c) && (c->eflags & F_IOPL) != F_IOPL)
-        cpu_fault(c, EXC_GP, 0);
+    if (cpu_v86(c) && (c->eflags & F_IOPL) != F_IOPL) {
+        if (!(c->cr[4] & CR4_VME) || in->opsize != 2)
+            cpu_fault(c, EXC_GP, 0);
+        uint32_t f = (cpu_get_eflags(c) & 0xFFFF & ~F_IF) | F_IOPL | ((c->eflags & F_VIF) ? F_IF : 0);
+        push(c, 2, f);
+        return;
+    }
     push(c, in->opsize, cpu_get_eflags(c) & ~(F_VM | F_RF));
 }
 
@@ -112,8 +118,19 @@ static uint32_t popf_mask(const struct cpu *c, int size)
 
 void op_popf(struct cpu *c, const struct insn *in)
 {
-    if (cpu_v86(c) && (c->eflags & F_IOPL) != F_IOPL)
-        cpu_fault(c, EXC_GP, 0);
+    if (cpu_v86(c) && (c->eflags & F_IOPL) != F_IOPL) {
+        /* VME (SDM POPF, §20.4): a 16-bit POPF loads IF of the image into VIF, keeps IF and IOPL,
+         * and faults when it would set TF or set IF with VIP pending. */
+        if (!(c->cr[4] & CR4_VME) || in->opsize != 2)
+            cpu_fault(c, EXC_GP, 0);
+        uint32_t v = mem_read(c, S_SS, sp_get(c), 2);
+        if ((v & F_TF) || ((v & F_IF) && (c->eflags & F_VIP)))
+            cpu_fault(c, EXC_GP, 0);
+        pop(c, 2);
+        write_eflags(c, v, 0xFFFF & ~(F_IF | F_IOPL));
+        set_flag(c, F_VIF, (v & F_IF) != 0);
+        return;
+    }
     uint32_t v = pop(c, in->opsize);
     write_eflags(c, v, popf_mask(c, in->opsize) | (in->opsize == 4 ? F_RF : 0));
     if (in->opsize == 4)

@@ -112,7 +112,8 @@ static int event_pending(const struct cpu *c)
  * (cond set), the ZF condition of REPE (F3) or REPNE (F2) tested. Each completed iteration is
  * committed, so a fault in a later one leaves the registers as they were after the last completed
  * one with EIP at the instruction, ready to resume. When the loop has to yield before the count
- * runs out (chunk limit, pending event, single-step trap after every iteration as TF demands) it
+ * runs out (chunk limit, pending event, single-step trap after every iteration as TF demands, a
+ * data breakpoint hit, which the SDM reports after the iteration that made the access) it
  * rewinds EIP so the next step re-executes the instruction. */
 static void string_run(struct cpu *c, const struct insn *in, string_body body, int cond)
 {
@@ -135,7 +136,7 @@ static void string_run(struct cpu *c, const struct insn *in, string_body body, i
             if (in->rep == REP_F3 ? !zf : zf)
                 return;
         }
-        if (n >= STRING_CHUNK || single_step || event_pending(c)) {
+        if (n >= STRING_CHUNK || single_step || c->dbg_pending || event_pending(c)) {
             c->eip = c->insn_eip;
             return;
         }

@@ -25,12 +25,13 @@ void op_ud(struct cpu *c, const struct insn *in)
 }
 
 /* CPUID of a Pentium II (family 6, model 5, stepping 2). Feature bits list only what this CPU
- * model implements: x87/MMX/FXSR appear when they are built. */
+ * model implements (MMX, FXSR, VME, DE, MTRR and APIC join as they are built). */
 void op_cpuid(struct cpu *c, const struct insn *in)
 {
     (void)in;
-    static const uint32_t feat_tsc = 1u << 4, feat_msr = 1u << 5, feat_cx8 = 1u << 8,
-                          feat_sep = 1u << 11, feat_cmov = 1u << 15;
+    static const uint32_t feat_fpu = 1u << 0, feat_de = 1u << 2, feat_pse = 1u << 3, feat_tsc = 1u << 4,
+                          feat_msr = 1u << 5, feat_cx8 = 1u << 8, feat_sep = 1u << 11, feat_mtrr = 1u << 12,
+                          feat_pge = 1u << 13, feat_cmov = 1u << 15;
     uint32_t leaf = c->r[R_EAX];
     switch (leaf) {
     case 0:
@@ -43,7 +44,8 @@ void op_cpuid(struct cpu *c, const struct insn *in)
         c->r[R_EAX] = 0x00000652u;
         c->r[R_EBX] = 0;
         c->r[R_ECX] = 0;
-        c->r[R_EDX] = feat_tsc | feat_msr | feat_cx8 | feat_sep | feat_cmov;
+        c->r[R_EDX] = feat_fpu | feat_de | feat_pse | feat_tsc | feat_msr | feat_cx8 | feat_sep | feat_mtrr |
+                      feat_pge | feat_cmov;
         break;
     case 2:
         /* Cache and TLB descriptors of a Pentium II: 0x01 0x02 0x03 0x04 (TLBs), 0x08 0x0C (L1),
@@ -76,34 +78,24 @@ void op_rdtsc(struct cpu *c, const struct insn *in)
 void op_rdpmc(struct cpu *c, const struct insn *in)
 {
     (void)in;
-    /* Counters 0 and 1 exist on a P6; CR4.PCE lets CPL > 0 read them. No events are modelled,
-     * so they read as zero. */
+    /* Counters 0 and 1 exist on a P6; CR4.PCE lets CPL > 0 read them. No events are counted:
+     * they read back what WRMSR stored in PERFCTR0/1 (cpu/msr.c), 40 bits. */
     if ((c->r[R_ECX] > 1) || (cpu_pmode(c) && (cpu_v86(c) || c->cpl != 0) && !(c->cr[4] & 0x100)))
         cpu_fault(c, EXC_GP, 0);
-    c->r[R_EAX] = 0;
-    c->r[R_EDX] = 0;
+    uint64_t v = msr_pmc(c, (int)c->r[R_ECX]);
+    c->r[R_EAX] = (uint32_t)v;
+    c->r[R_EDX] = (uint32_t)(v >> 32);
 }
 
-#define MSR_TSC 0x10u
-#define MSR_APIC_BASE 0x1Bu
-#define MSR_SYSENTER_CS 0x174u
-#define MSR_SYSENTER_ESP 0x175u
-#define MSR_SYSENTER_EIP 0x176u
-
-/* RDMSR/WRMSR: an MSR this CPU does not implement raises #GP(0) (SDM RDMSR). */
+/* RDMSR/WRMSR: the registers live in cpu/msr.c; one this CPU does not implement, a read-only one
+ * written, or a reserved bit set raises #GP(0) (SDM RDMSR/WRMSR). */
 void op_rdmsr(struct cpu *c, const struct insn *in)
 {
     (void)in;
     require_cpl0(c);
     uint64_t v;
-    switch (c->r[R_ECX]) {
-    case MSR_TSC: v = c->tsc; break;
-    case MSR_APIC_BASE: v = c->apic_base; break;
-    case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
-    case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
-    case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
-    default: cpu_fault(c, EXC_GP, 0);
-    }
+    if (msr_read(c, c->r[R_ECX], &v))
+        cpu_fault(c, EXC_GP, 0);
     c->r[R_EAX] = (uint32_t)v;
     c->r[R_EDX] = (uint32_t)(v >> 32);
 }
@@ -112,19 +104,8 @@ void op_wrmsr(struct cpu *c, const struct insn *in)
 {
     (void)in;
     require_cpl0(c);
-    uint64_t v = ((uint64_t)c->r[R_EDX] << 32) | c->r[R_EAX];
-    switch (c->r[R_ECX]) {
-    case MSR_TSC: c->tsc = v; break;
-    case MSR_APIC_BASE:
-        if (v & ~0xFFFFF900ull) /* reserved bits: #GP (P6 has a 32-bit physical space) */
-            cpu_fault(c, EXC_GP, 0);
-        c->apic_base = v;
-        break;
-    case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v; break;
-    case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; break;
-    case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; break;
-    default: cpu_fault(c, EXC_GP, 0);
-    }
+    if (msr_write(c, c->r[R_ECX], ((uint64_t)c->r[R_EDX] << 32) | c->r[R_EAX]))
+        cpu_fault(c, EXC_GP, 0);
 }
 
 /* 0F 20 / 0F 22: MOV r32, CRn and MOV CRn, r32 (always 32-bit; SDM MOV-Move to/from Control
@@ -168,26 +149,18 @@ void op_mov_cr(struct cpu *c, const struct insn *in)
     mmu_control_changed(c, old_cr0, old_cr4);
 }
 
-/* 0F 21 / 0F 23: MOV to/from DRn. DR4/DR5 alias DR6/DR7 while CR4.DE is clear, else #UD. */
+/* 0F 21 / 0F 23: MOV to/from DRn. DR4/DR5 alias DR6/DR7 while CR4.DE is clear, else #UD; then
+ * DR7.GD's general-detect #DB, and the access itself (cpu/debug.c). */
 void op_mov_dr(struct cpu *c, const struct insn *in)
 {
     int n = in->reg;
     require_cpl0(c);
     if (n == 4 || n == 5) {
-        if (c->cr[4] & 0x8)
+        if (c->cr[4] & CR4_DE)
             cpu_fault(c, EXC_UD, 0);
         n += 2;
     }
-    if (in->op == 0x121) {
-        c->r[in->rm] = c->dr[n];
-        return;
-    }
-    uint32_t v = c->r[in->rm];
-    if (n == 6)
-        v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;
-    else if (n == 7)
-        v = (v & 0xFFFF2BFFu) | 0x400u;
-    c->dr[n] = v;
+    debug_mov_dr(c, n, in->op == 0x123, in->rm);
 }
 
 void op_clts(struct cpu *c, const struct insn *in)
@@ -204,31 +177,22 @@ void op_invd(struct cpu *c, const struct insn *in)
     require_cpl0(c);
 }
 
-/* 9B WAIT: #NM when CR0.MP and CR0.TS are both set (SDM WAIT/FWAIT). */
+/* 9B WAIT: #NM when CR0.MP and CR0.TS are both set (SDM WAIT/FWAIT), then any pending unmasked
+ * x87 exception is reported (#MF, or IRQ13 with CR0.NE clear). */
 void op_wait(struct cpu *c, const struct insn *in)
 {
     (void)in;
     if ((c->cr[0] & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
         cpu_fault(c, EXC_NM, 0);
-}
-
-/* D8-DF: #NM with CR0.EM or CR0.TS (SDM Vol. 3A §2.5, Table 2-2). The x87 itself comes with the
- * FPU work; until then a guest that uses it stops with a clear message. */
-void op_esc(struct cpu *c, const struct insn *in)
-{
-    (void)in;
-    if (c->cr[0] & (CR0_EM | CR0_TS))
-        cpu_fault(c, EXC_NM, 0);
-    cpu_unimplemented(c, "x87 instructions");
+    x87_wait(c);
 }
 
 /* 0F 00: SLDT STR LLDT LTR VERR VERW are not recognised in real or virtual-8086 mode. */
 void op_grp6(struct cpu *c, const struct insn *in)
 {
-    (void)in;
     if (!cpu_pmode(c) || cpu_v86(c))
         cpu_fault(c, EXC_UD, 0);
-    cpu_unimplemented(c, "protected-mode descriptor-table instructions");
+    descriptor_grp6(c, in);
 }
 
 /* 0F 01: SGDT SIDT LGDT LIDT SMSW LMSW INVLPG. */
@@ -284,33 +248,33 @@ void op_grp7(struct cpu *c, const struct insn *in)
 /* 0F 02/03 LAR, LSL and 63 ARPL are not recognised in real or virtual-8086 mode. */
 void op_lar_lsl(struct cpu *c, const struct insn *in)
 {
-    (void)in;
     if (!cpu_pmode(c) || cpu_v86(c))
         cpu_fault(c, EXC_UD, 0);
-    cpu_unimplemented(c, "LAR/LSL");
+    descriptor_lar_lsl(c, in);
 }
 
 void op_arpl(struct cpu *c, const struct insn *in)
 {
-    (void)in;
     if (!cpu_pmode(c) || cpu_v86(c))
         cpu_fault(c, EXC_UD, 0);
-    cpu_unimplemented(c, "ARPL");
+    descriptor_arpl(c, in);
 }
 
-/* SYSENTER/SYSEXIT: #GP(0) in real mode (SDM SYSENTER). */
+/* SYSENTER: #GP(0) in real mode or with a null IA32_SYSENTER_CS; allowed from virtual-8086 mode,
+ * which it leaves. SYSEXIT also needs CPL 0 (so never from virtual-8086 mode). SDM SYSENTER and
+ * SYSEXIT; the transfers are in cpu/sysenter.c. */
 void op_sysenter(struct cpu *c, const struct insn *in)
 {
     (void)in;
     if (!cpu_pmode(c) || (c->sysenter_cs & 0xFFFC) == 0)
         cpu_fault(c, EXC_GP, 0);
-    cpu_unimplemented(c, "SYSENTER");
+    sysenter_enter(c);
 }
 
 void op_sysexit(struct cpu *c, const struct insn *in)
 {
     (void)in;
-    if (!cpu_pmode(c) || (c->sysenter_cs & 0xFFFC) == 0 || c->cpl != 0)
+    if (!cpu_pmode(c) || (c->sysenter_cs & 0xFFFC) == 0 || cpu_v86(c) || c->cpl != 0)
         cpu_fault(c, EXC_GP, 0);
-    cpu_unimplemented(c, "SYSEXIT");
+    sysenter_exit(c);
 }

@@ -1,6 +1,6 @@
 /* Segment-register loads and far transfers of control, by mode. Real mode and virtual-8086 mode
- * form the base from the selector (SDM Vol. 3A §20.1.1); protected-mode descriptor loads come with
- * the system-architecture work (SDM Vol. 3A §5.5-5.8). */
+ * form the base from the selector (SDM Vol. 3A §20.1.1); protected-mode transfers are in
+ * far_transfer.c (SDM Vol. 3A §5.8), data-segment loads in descriptor.c (§5.5-5.7). */
 #include "interp.h"
 
 void load_seg(struct cpu *c, int s, uint16_t sel)
@@ -15,8 +15,11 @@ void load_seg(struct cpu *c, int s, uint16_t sel)
         c->seg[s] = (struct segreg){ sel, (uint32_t)sel << 4, 0xFFFF, AR_P | AR_S | (3 << 5) | (s == S_CS ? 0xB : 0x3) };
         return;
     }
-    if (s == S_CS)
-        cpu_unimplemented(c, "protected-mode code-segment load");
+    if (s == S_CS) {
+        /* CS is only ever loaded by a control transfer: treat it as a far JMP to sel:EIP. */
+        pm_far_jump(c, sel, c->eip);
+        return;
+    }
     load_seg_pmode(c, s, sel);
 }
 
@@ -31,8 +34,10 @@ void jump_to(struct cpu *c, uint32_t eip, int size)
 
 void far_jump(struct cpu *c, uint16_t sel, uint32_t off)
 {
-    if (cpu_pmode(c) && !cpu_v86(c))
-        cpu_unimplemented(c, "protected-mode far jump");
+    if (cpu_pmode(c) && !cpu_v86(c)) {
+        pm_far_jump(c, sel, off); /* far_transfer.c: descriptors, gates, tasks */
+        return;
+    }
     /* The offset is checked against the limit the CS cache will hold, before CS changes. */
     if (off > c->seg[S_CS].limit)
         cpu_fault(c, EXC_GP, 0);

@@ -4,6 +4,8 @@
 #ifndef JITPC_DEVICES_IRQ_H
 #define JITPC_DEVICES_IRQ_H
 
+#include <stdint.h>
+
 struct irq_line {
     void (*set)(void *opaque, int pin, int level);
     void *opaque;
@@ -23,6 +25,24 @@ static inline void irq_pulse(const struct irq_line *l)
 {
     irq_set(l, 1);
     irq_set(l, 0);
+}
+
+/* Several sources on one ISA IRQ (COM1 and COM3 on IRQ 4): the line is high while any is. */
+struct irq_share {
+    struct irq_line out;
+    uint32_t levels; /* bit n: input n's level */
+};
+
+static inline void irq_share_set(void *opaque, int pin, int level)
+{
+    struct irq_share *s = opaque;
+    uint32_t before = s->levels;
+    if (level)
+        s->levels |= 1u << pin;
+    else
+        s->levels &= ~(1u << pin);
+    if (!before != !s->levels)
+        irq_set(&s->out, s->levels != 0);
 }
 
 #endif

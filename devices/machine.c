@@ -57,6 +57,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         machine_destroy(m);
         return NULL;
     }
+    m->cfg = *cfg;
     cpu_init(&m->cpu, cfg->cpu, &m->mem, &m->io);
     clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_HOST, &m->cpu.icount, 1);
     if (debugcon_init(&m->debugcon, &m->io, 0xE9, cfg->console, cfg->console_opaque) ||
@@ -65,13 +66,67 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         machine_destroy(m);
         return NULL;
     }
+    if (pc_board_init(m, err, errlen)) {
+        machine_destroy(m);
+        return NULL;
+    }
     return m;
+}
+
+void machine_request_reset(struct machine *m)
+{
+    m->reset_pending = 1;
+    cpu_request_stop(&m->cpu);
+}
+
+/* A reset brings CPU and devices to their power-on state (RAM, the RTC and its NVRAM keep their
+ * contents, as on a PC) and restarts the firmware at the reset vector. */
+static void machine_reset(struct machine *m)
+{
+    cpu_reset(&m->cpu);
+    pc_board_reset(m);
+    physmem_set_a20(&m->mem, 1);
+    m->reset_pending = 0;
+    m->resets++;
+}
+
+void machine_serial_input(struct machine *m, const uint8_t *buf, size_t len)
+{
+    size_t room = sizeof(m->pending_input) - m->npending;
+    if (len > room)
+        len = room; /* the frontend keeps the rest: it reads only what fits (see host_input) */
+    memcpy(m->pending_input + m->npending, buf, len);
+    m->npending += len;
+}
+
+/* Offers held host bytes to COM1, keeping what its queue cannot take yet. */
+static void feed_serial(struct machine *m)
+{
+    if (!m->npending)
+        return;
+    size_t n = uart16550_receive(&m->uart[0], m->pending_input, m->npending);
+    memmove(m->pending_input, m->pending_input + n, m->npending - n);
+    m->npending -= n;
+}
+
+/* Polls the host (input, quit requests); returns -1 when the host wants the machine to stop. */
+static int host_input(struct machine *m, uint64_t wait_ns)
+{
+    feed_serial(m);
+    if (!m->cfg.host_poll)
+        return 0;
+    if (m->npending == sizeof(m->pending_input))
+        wait_ns = 0; /* no room to take more input: do not block on it */
+    int r = m->cfg.host_poll(m->cfg.host_opaque, m, wait_ns);
+    feed_serial(m);
+    return r;
 }
 
 void machine_destroy(struct machine *m)
 {
     if (!m)
         return;
+    pc_board_free(m);
     physmem_free(&m->mem);
     free(m->bios_rom);
     free(m);
@@ -83,6 +138,16 @@ void machine_destroy(struct machine *m)
 /* The longest a halted machine sleeps before looking at host input again. */
 #define IDLE_MAX_NS 10000000ull
 
+/* What a guest-requested reset (or a triple fault) does: reboot through the firmware, or end the
+ * machine when there is no firmware to restart or the user asked for --no-reboot. */
+static int reboot_or_stop(struct machine *m)
+{
+    if (m->cfg.no_reboot || !m->bios_rom)
+        return 1;
+    machine_reset(m);
+    return 0;
+}
+
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 {
     uint64_t start = m->cpu.icount;
@@ -91,6 +156,8 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
         if (done >= max_insns)
             return MACHINE_BUDGET;
         clock_run_timers(&m->clock);
+        if (host_input(m, 0) < 0)
+            return MACHINE_QUIT;
         uint64_t slice = max_insns - done < SLICE ? max_insns - done : SLICE;
         uint64_t deadline = clock_next_deadline(&m->clock);
         if (m->clock.mode == CLOCK_ICOUNT && deadline != CLOCK_NEVER) {
@@ -103,21 +170,41 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
         int r = cpu_run(&m->cpu, slice);
         switch (r) {
         case CPU_EXIT_BUDGET: break;
-        case CPU_EXIT_SHUTDOWN: return MACHINE_SHUTDOWN;
+        case CPU_EXIT_SHUTDOWN:
+            if (m->cfg.no_reboot || !m->bios_rom)
+                return MACHINE_SHUTDOWN;
+            machine_reset(m); /* a PC's chipset turns the shutdown cycle into a reset */
+            break;
         case CPU_EXIT_UNIMPL: return MACHINE_UNIMPL;
         case CPU_EXIT_STOP:
             if (m->exited)
                 return MACHINE_EXITED;
+            if (m->reset_pending && reboot_or_stop(m))
+                return MACHINE_RESET;
             break;
         case CPU_EXIT_HALT:
             /* HLT with IF clear can only end by NMI or reset, and nothing here raises an NMI; with
              * IF set the CPU sleeps until the next timer (or host input) can interrupt it. */
             if (!(m->cpu.eflags & F_IF) && !m->cpu.nmi)
                 return MACHINE_HALTED;
-            if (deadline == CLOCK_NEVER && m->clock.mode == CLOCK_ICOUNT)
-                return MACHINE_HALTED; /* nothing will ever interrupt a deterministic machine */
-            if (!m->cpu.intr && !m->cpu.nmi)
+            if (m->cpu.intr || m->cpu.nmi)
+                break;
+            if (m->clock.mode == CLOCK_ICOUNT) {
+                if (deadline == CLOCK_NEVER)
+                    return MACHINE_HALTED; /* nothing will ever interrupt a deterministic machine */
+                clock_idle_until(&m->clock, deadline, CLOCK_NEVER);
+                break;
+            }
+            uint64_t now = clock_now(&m->clock);
+            uint64_t wait = deadline > now ? deadline - now : 0;
+            if (wait > IDLE_MAX_NS)
+                wait = IDLE_MAX_NS;
+            if (m->cfg.host_poll) {
+                if (host_input(m, wait) < 0)
+                    return MACHINE_QUIT;
+            } else {
                 clock_idle_until(&m->clock, deadline, IDLE_MAX_NS);
+            }
             break;
         }
     }
@@ -130,6 +217,8 @@ const char *machine_stop_name(enum machine_stop s)
     case MACHINE_EXITED: return "guest exited";
     case MACHINE_SHUTDOWN: return "triple fault (shutdown)";
     case MACHINE_HALTED: return "guest halted with nothing to wake it";
+    case MACHINE_RESET: return "guest reset the machine";
+    case MACHINE_QUIT: return "stopped at the user's request";
     default: return "unimplemented feature";
     }
 }

@@ -8,8 +8,18 @@
 
 #include "../cpu/cpu.h"
 #include "clock.h"
+#include "cmos_rtc.h"
 #include "debug_exit.h"
 #include "debugcon.h"
+#include "fw_cfg.h"
+#include "i8042.h"
+#include "irq.h"
+#include "pci.h"
+#include "pic8259.h"
+#include "pit8254.h"
+#include "uart16550.h"
+
+struct machine;
 
 struct machine_config {
     uint64_t mem_size;           /* bytes of guest RAM */
@@ -19,6 +29,14 @@ struct machine_config {
     byte_sink console;           /* where the 0xE9 debug console writes */
     void *console_opaque;
     int icount;                  /* deterministic time: guest ns derive from retired instructions */
+    int no_reboot;               /* a reset or triple fault ends the machine instead of rebooting */
+    int64_t rtc_time;            /* RTC start (Unix time); 0: the host's clock (a fixed date with icount) */
+    const struct chardev_ops *serial; /* COM1's host side (NULL: output dropped) */
+    void *serial_opaque;
+    /* Host input, polled between slices (wait_ns 0) and while the CPU idles (up to wait_ns):
+     * it may feed COM1 through machine_serial_input. Returns -1 to stop the machine. */
+    int (*host_poll)(void *opaque, struct machine *m, uint64_t wait_ns);
+    void *host_opaque;
 };
 
 enum machine_stop {
@@ -27,6 +45,8 @@ enum machine_stop {
     MACHINE_SHUTDOWN, /* triple fault */
     MACHINE_HALTED,   /* HLT with interrupts disabled: nothing can wake the CPU */
     MACHINE_UNIMPL,   /* the guest used something not built yet: see cpu.unimpl */
+    MACHINE_RESET,    /* the guest reset the machine and no_reboot (or no firmware) ends it there */
+    MACHINE_QUIT,     /* the host asked to stop (host_poll returned -1) */
 };
 
 struct machine {
@@ -36,6 +56,20 @@ struct machine {
     struct vclock clock;
     struct debugcon debugcon;
     struct debug_exit debug_exit;
+    struct pic8259 pic;
+    struct pit8254 pit;
+    struct cmos_rtc rtc;
+    struct i8042 kbc;
+    struct uart16550 uart[4];
+    struct irq_share irq3, irq4; /* COM2/COM4 and COM1/COM3 share their ISA lines */
+    struct pci_bus pci;
+    struct fw_cfg fw_cfg;
+    uint8_t post_code;      /* last byte written to port 0x80 */
+    int reset_pending;      /* the guest asked for a reset (8042, port 0x92, 0xCF9) */
+    int resets;             /* how many times the machine was reset */
+    struct machine_config cfg;
+    uint8_t pending_input[256]; /* host bytes COM1 could not take yet */
+    size_t npending;
     uint8_t *bios_rom;      /* page-aligned copy of the firmware image */
     size_t bios_rom_size;
     int exited;
@@ -48,5 +82,14 @@ void machine_destroy(struct machine *m);
 /* Runs up to max_insns instructions (UINT64_MAX: until the guest stops). */
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns);
 const char *machine_stop_name(enum machine_stop s);
+/* Host bytes for COM1; what the UART cannot take now is kept and offered again. */
+void machine_serial_input(struct machine *m, const uint8_t *buf, size_t len);
+/* The guest pulsed the reset line: takes effect between instructions. */
+void machine_request_reset(struct machine *m);
+
+/* pc_board.c: the PC/AT platform's devices, ports and IRQ lines. */
+int pc_board_init(struct machine *m, char *err, size_t errlen);
+void pc_board_reset(struct machine *m);
+void pc_board_free(struct machine *m);
 
 #endif

@@ -532,7 +532,7 @@ static void emit_mem32(struct gen *g, uint8_t **p, int reg, uint32_t lo, uint32_
         if (mod == 0)
             t -= rem;
         else
-            disp += (int32_t)rem;
+            disp = (int32_t)((uint32_t)disp + rem);
         k->regs[base] = v;
     }
     if (base >= 0)
@@ -910,19 +910,21 @@ static void gen_case(const struct form *f, struct rng *r, struct oc_case *k, str
         *g.imm_at = v;
         break;
     }
-    case SP_BOUND:
+    case SP_BOUND: {
+        int bs = f->size / 2; /* the memory operand is a pair of bounds */
         if (!(g.used & (1u << g.reg)) && below(r, 2)) {
-            uint32_t v = k->regs[g.reg] & size_mask(f->size);
+            uint32_t v = k->regs[g.reg] & size_mask(bs);
             uint32_t lo = v - below(r, 3), hi = v + below(r, 3) - 1;
             k->npatch = 0;
-            patch32(k, g.ea, lo, f->size);
-            patch32(k, g.ea + f->size, hi, f->size);
+            patch32(k, g.ea, lo, bs);
+            patch32(k, g.ea + (uint32_t)bs, hi, bs);
         } else if (!g.mem) {
             break;
         } else {
-            patch32(k, g.ea + f->size, biased(r, f->size), f->size);
+            patch32(k, g.ea + (uint32_t)bs, biased(r, bs), bs);
         }
         break;
+    }
     default:
         break;
     }

@@ -28,8 +28,31 @@ static void h_sink(void *opaque, const uint8_t *buf, size_t len)
     h->out[h->outlen] = 0;
 }
 
+/* Protected mode: a GDT whose 0x08 and 0x10 are the flat code and data the caches hold, and an
+ * IDT whose 256 gates lead to a HLT at H_HANDLER in a conforming code segment (0x18), so that an
+ * exception at any CPL is delivered on the current stack without a TSS (and seen in last_fault/
+ * fault_err, the frame at ESP) instead of cascading into a double fault. Tests that build their
+ * own tables just load GDTR/IDTR again. All of it lies in the first 4 MiB. */
+#define H_GDT 0x3F0000u
+#define H_IDT 0x3F0800u
+#define H_HANDLER 0x3F1000u
+static inline void h_catch_all(struct harness *h)
+{
+    static const uint32_t gdt[8] = { 0, 0, 0x0000FFFF, 0x00CF9A00, 0x0000FFFF, 0x00CF9200, 0x0000FFFF, 0x00CF9E00 };
+    phys_write_buf(&h->m->mem, H_GDT, gdt, sizeof(gdt));
+    for (uint32_t v = 0; v < 256; v++) {
+        uint32_t g[2] = { (H_HANDLER & 0xFFFF) | (0x18u << 16), (H_HANDLER & 0xFFFF0000u) | 0x8E00u };
+        phys_write_buf(&h->m->mem, H_IDT + v * 8, g, 8);
+    }
+    static const uint8_t hlt = 0xF4;
+    phys_write_buf(&h->m->mem, H_HANDLER, &hlt, 1);
+    h->c->gdtr = (struct dtr){ H_GDT, sizeof(gdt) - 1 };
+    h->c->idtr = (struct dtr){ H_IDT, 256 * 8 - 1 };
+}
+
 /* mode32 = 0: real mode, every segment 0 with a 64 KiB limit, SP = 0x8000.
- * mode32 = 1: flat 32-bit protected mode at CPL 0 (caches set directly, no GDT), ESP = 0x80000. */
+ * mode32 = 1: flat 32-bit protected mode at CPL 0 (caches set directly; h_catch_all's GDT and IDT),
+ * ESP = 0x80000. */
 static inline struct harness *h_new(int mode32)
 {
     struct harness *h = calloc(1, sizeof(*h));
@@ -56,6 +79,7 @@ static inline struct harness *h_new(int mode32)
             c->seg[s].sel = s == S_CS ? 0x08 : 0x10;
         }
         c->r[R_ESP] = 0x80000;
+        h_catch_all(h);
     }
     return h;
 }

@@ -46,16 +46,21 @@ static void build_image(struct guest_run *g, const uint8_t *code, size_t len)
     memcpy(g->image + 0xFFF0, reset, sizeof(reset));
 }
 
-static struct machine *make(struct guest_run *g)
+static struct machine *make_opts(struct guest_run *g, int no_reboot)
 {
     struct machine_config cfg = {
         .mem_size = 32u << 20, .cpu = CPU_PENTIUM2, .bios = g->image, .bios_size = sizeof(g->image),
-        .console = sink, .console_opaque = g,
+        .console = sink, .console_opaque = g, .no_reboot = no_reboot,
     };
     char err[256];
     struct machine *m = machine_create(&cfg, err, sizeof(err));
     assert_non_null(m);
     return m;
+}
+
+static struct machine *make(struct guest_run *g)
+{
+    return make_opts(g, 0);
 }
 
 static void *run_thread(void *arg)
@@ -148,21 +153,39 @@ static void test_machine_rejects_oversized_firmware(void **state)
     assert_non_null(strstr(err, "firmware"));
 }
 
-static void test_triple_fault_is_reported_as_shutdown(void **state)
+/* IDT limit 0 makes every interrupt #GP, which becomes #DF, then shutdown. */
+static const uint8_t triple_fault_code[] = {
+    0x2E, 0x0F, 0x01, 0x1E, 0x0A, 0x00,       /* lidt cs:[0x000a] */
+    0xCD, 0x03,                               /* int 3 */
+    0xEB, 0xFE,                               /* jmp $ */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00,       /* limit 0, base 0 */
+};
+
+static void test_triple_fault_with_no_reboot_is_reported_as_shutdown(void **state)
 {
     (void)state;
-    /* IDT limit 0 makes every interrupt #GP, which becomes #DF, then shutdown. */
-    static const uint8_t code[] = {
-        0x2E, 0x0F, 0x01, 0x1E, 0x0A, 0x00,       /* lidt cs:[0x000a] */
-        0xCD, 0x03,                               /* int 3 */
-        0xEB, 0xFE,                               /* jmp $ */
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00,       /* limit 0, base 0 */
-    };
     struct guest_run *g = calloc(1, sizeof(*g));
     assert_non_null(g);
-    build_image(g, code, sizeof(code));
-    g->m = make(g);
+    build_image(g, triple_fault_code, sizeof(triple_fault_code));
+    g->m = make_opts(g, 1);
     assert_int_equal(machine_run(g->m, 1000), MACHINE_SHUTDOWN);
+    assert_int_equal(g->m->resets, 0);
+    machine_destroy(g->m);
+    free(g);
+}
+
+/* Without --no-reboot the chipset turns each shutdown cycle into a reset through the firmware,
+ * as a PC does; the instruction budget still ends the run (the count runs on across resets). */
+static void test_triple_fault_reboots_through_the_firmware(void **state)
+{
+    (void)state;
+    struct guest_run *g = calloc(1, sizeof(*g));
+    assert_non_null(g);
+    build_image(g, triple_fault_code, sizeof(triple_fault_code));
+    g->m = make(g);
+    assert_int_equal(machine_run(g->m, 1000), MACHINE_BUDGET);
+    assert_true(g->m->resets >= 100);
+    assert_true(g->m->cpu.icount >= 1000);
     machine_destroy(g->m);
     free(g);
 }
@@ -173,7 +196,8 @@ int main(void)
         cmocka_unit_test(test_two_machines_run_different_guests_on_two_threads),
         cmocka_unit_test(test_machine_rejects_bad_memory_size),
         cmocka_unit_test(test_machine_rejects_oversized_firmware),
-        cmocka_unit_test(test_triple_fault_is_reported_as_shutdown),
+        cmocka_unit_test(test_triple_fault_with_no_reboot_is_reported_as_shutdown),
+        cmocka_unit_test(test_triple_fault_reboots_through_the_firmware),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

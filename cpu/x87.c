@@ -1,0 +1,248 @@
+/* The x87 instruction dispatcher: D8-DF decoding (valid, reserved and the undocumented aliases a
+ * P6 executes), #NM, pending-exception reporting (#MF or FERR#/IRQ13), memory operands, the
+ * last-instruction/data pointers, and the hand-off of numeric work to the host bridge.
+ * Intel SDM Vol. 1 ch. 8 (§8.1.8 pointers, §8.6-8.7 exception handling), Vol. 2D Tables A-7..A-22. */
+#include <string.h>
+
+#include "x87_impl.h"
+
+/* Register forms (mod = 11) a P6 executes, one bit per ModRM C0..FF. Besides the SDM's map this
+ * includes the undocumented aliases every Intel x87 from the 8087 on decodes: D9 D8+i (FSTP),
+ * DC D0+i/D8+i (FCOM/FCOMP), DD C8+i (FXCH), DE D0+i (FCOMP), DF C0+i (FFREEP), DF C8+i (FXCH),
+ * DF D0+i/D8+i (FSTP), and DB E0/E1/E4 (FNENI, FNDISI, FSETPM: no-ops from the 387 on).
+ * The blanks are #UD. */
+#define RANGE(a, b) ((~0ull >> (63 - (b))) & ~((1ull << (a)) - 1))
+static const uint64_t reg_valid[8] = {
+    /* D8 */ ~0ull,
+    /* D9 */ RANGE(0, 16) | RANGE(24, 33) | RANGE(36, 37) | RANGE(40, 46) | RANGE(48, 63),
+    /* DA */ RANGE(0, 31) | RANGE(41, 41),
+    /* DB */ RANGE(0, 36) | RANGE(40, 55),
+    /* DC */ ~0ull,
+    /* DD */ RANGE(0, 47),
+    /* DE */ RANGE(0, 23) | RANGE(25, 25) | RANGE(32, 63),
+    /* DF */ RANGE(0, 32) | RANGE(40, 55),
+};
+
+/* Memory forms by escape and ModRM.reg. Sizes of operands read (R) or written (W); the rest are
+ * control instructions handled here, or reserved (#UD: DB /1, DD /1, DF /1 are FISTTP, which is
+ * SSE3 and not on a P6; D9 /1, DB /4, DB /6, DD /5 are blank in the map). */
+enum { MK_UD, MK_R2, MK_R4, MK_R8, MK_R10, MK_W2, MK_W4, MK_W8, MK_W10,
+       MK_LDENV, MK_LDCW, MK_STENV, MK_STCW, MK_RSTOR, MK_SAVE, MK_STSW };
+static const uint8_t mem_kind[8][8] = {
+    /* D8 m32real arith */ { MK_R4, MK_R4, MK_R4, MK_R4, MK_R4, MK_R4, MK_R4, MK_R4 },
+    /* D9 */ { MK_R4, MK_UD, MK_W4, MK_W4, MK_LDENV, MK_LDCW, MK_STENV, MK_STCW },
+    /* DA m32int arith */ { MK_R4, MK_R4, MK_R4, MK_R4, MK_R4, MK_R4, MK_R4, MK_R4 },
+    /* DB */ { MK_R4, MK_UD, MK_W4, MK_W4, MK_UD, MK_R10, MK_UD, MK_W10 },
+    /* DC m64real arith */ { MK_R8, MK_R8, MK_R8, MK_R8, MK_R8, MK_R8, MK_R8, MK_R8 },
+    /* DD */ { MK_R8, MK_UD, MK_W8, MK_W8, MK_RSTOR, MK_UD, MK_SAVE, MK_STSW },
+    /* DE m16int arith */ { MK_R2, MK_R2, MK_R2, MK_R2, MK_R2, MK_R2, MK_R2, MK_R2 },
+    /* DF */ { MK_R2, MK_UD, MK_W2, MK_W2, MK_R10, MK_R8, MK_W10, MK_W8 },
+};
+static const uint8_t kind_size[] = { [MK_R2] = 2, [MK_R4] = 4, [MK_R8] = 8, [MK_R10] = 10,
+                                     [MK_W2] = 2, [MK_W4] = 4, [MK_W8] = 8, [MK_W10] = 10 };
+
+void x87_update_es(struct x87 *f)
+{
+    if (f->sw & ~x87_cw(f) & FSW_EXC) {
+        f->sw |= FSW_ES | FSW_B;
+        return;
+    }
+    f->sw &= (uint16_t)~(FSW_ES | FSW_B);
+    if (f->ferr) {
+        f->ferr = 0;
+        if (f->irq13)
+            f->irq13(f->irq13_opaque, 0);
+    }
+}
+
+/* A waiting instruction first reports an unmasked exception left pending by an earlier one
+ * (SDM Vol. 1 §8.6). CR0.NE = 1: #MF, a fault on this instruction. CR0.NE = 0: FERR# is asserted,
+ * which the PC routes to IRQ13; the instruction is abandoned so that the interrupt is taken
+ * before it runs again. If it comes back with the exception still pending (interrupts off, or a
+ * handler that did not clear it), it proceeds, as with IGNNE# asserted (SDM Vol. 1 §D.2.1).
+ * Returns 1 when the instruction must be abandoned. */
+static int report_pending(struct cpu *c)
+{
+    struct x87 *f = &c->fpu;
+    if (!(f->sw & FSW_ES))
+        return 0;
+    if ((c->cr[0] & CR0_NE) || !f->irq13)
+        cpu_fault(c, EXC_MF, 0); /* without a hook there is no IRQ13 to raise: #MF is the fallback */
+    if (f->ferr)
+        return 0;
+    f->ferr = 1;
+    f->irq13(f->irq13_opaque, 1);
+    c->eip = c->insn_eip;
+    return 1;
+}
+
+void x87_wait(struct cpu *c)
+{
+    report_pending(c);
+}
+
+static void read_operand(struct cpu *c, const struct insn *in, uint8_t *buf, int size)
+{
+    for (int k = 0; k < size;) {
+        int n = size - k >= 4 ? 4 : 2;
+        uint32_t v = mem_read(c, in->ea_seg, c->ea + (uint32_t)k, n);
+        memcpy(buf + k, &v, (size_t)n);
+        k += n;
+    }
+}
+
+static void write_operand(struct cpu *c, const struct insn *in, const uint8_t *buf, int size)
+{
+    for (int k = 0; k < size;) {
+        int n = size - k >= 4 ? 4 : 2;
+        uint32_t v = 0;
+        memcpy(&v, buf + k, (size_t)n);
+        mem_write(c, in->ea_seg, c->ea + (uint32_t)k, n, v);
+        k += n;
+    }
+}
+
+/* Puts the guest FPU into the FNSAVE image the host loads: ST(i) in stack order, tags by
+ * physical register, and the status word with no exception flags so that what comes back is
+ * what this instruction raised. */
+static void to_host(const struct x87 *f, struct x87_host_img *img)
+{
+    int top = x87_top(f);
+    memset(img, 0, sizeof(*img));
+    img->cw = x87_cw(f);
+    img->sw = f->sw & (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3 | FSW_TOP);
+    img->tw = x87_tag_word(f);
+    for (int i = 0; i < 8; i++)
+        memcpy(img->st[i], f->reg[(top + i) & 7], 10);
+}
+
+static void from_host(struct x87 *f, const struct x87_host_img *img)
+{
+    uint16_t sw = (uint16_t)img->sw;
+    int top = (sw >> 11) & 7;
+    f->empty = 0;
+    for (int r = 0; r < 8; r++)
+        if (((img->tw >> (2 * r)) & 3) == TAG_EMPTY)
+            f->empty |= (uint8_t)(1u << r);
+    for (int i = 0; i < 8; i++)
+        memcpy(f->reg[(top + i) & 7], img->st[i], 10);
+    /* The flags are sticky: what was set stays set; the condition codes and TOP are new. */
+    f->sw = (uint16_t)((sw & (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3 | FSW_TOP)) |
+                       ((f->sw | sw) & (FSW_EXC | FSW_SF)));
+    x87_update_es(f);
+}
+
+/* FCOMI/FCOMIP/FUCOMI/FUCOMIP: DB E8-F7 and DF E8-F7. */
+static int is_fcomi(unsigned esc, const struct insn *in)
+{
+    return !in->mem && (esc == 3 || esc == 7) && in->modrm >= 0xE8 && in->modrm <= 0xF7;
+}
+
+/* A numeric (non-control) instruction: everything but the control instructions goes here. */
+static void numeric(struct cpu *c, const struct insn *in, unsigned esc, int kind)
+{
+    struct x87 *f = &c->fpu;
+    uint8_t buf[16] = { 0 };
+    int size = kind_size[kind];
+    if (report_pending(c))
+        return;
+    /* Memory faults come before any FPU state changes. */
+    if (kind >= MK_R2 && kind <= MK_R10)
+        read_operand(c, in, buf, size);
+    else if (kind >= MK_W2 && kind <= MK_W10)
+        mem_check_write(c, in->ea_seg, c->ea, size);
+
+    struct x87_host_img img;
+    to_host(f, &img);
+    uint8_t fl = (uint8_t)c->eflags;
+    unsigned modrm = in->mem ? (unsigned)((in->reg << 3) | 6) : in->modrm;
+    x87_host_exec(&img, esc, modrm, in->mem ? buf : NULL, &fl);
+    uint16_t raised = (uint16_t)(img.sw & FSW_EXC);
+    from_host(f, &img);
+
+    if (is_fcomi(esc, in)) {
+        /* ZF PF CF from the compare; OF SF AF cleared, except when an unmasked invalid operation
+         * left EFLAGS alone (SDM FCOMI: no flags are changed then). */
+        if (!((raised & FSW_IE) && !(x87_cw(f) & FSW_IE)))
+            c->eflags = (c->eflags & ~(uint32_t)(F_OF | F_SF | F_AF | F_ZF | F_PF | F_CF)) |
+                        (fl & (F_ZF | F_PF | F_CF));
+    }
+    /* SDM Vol. 1 §8.1.8: pointers and opcode of the last non-control instruction. */
+    f->fip = c->insn_eip;
+    f->fcs = c->seg[S_CS].sel;
+    f->fop = (uint16_t)((esc << 8) | in->modrm);
+    if (in->mem) {
+        f->fdp = c->ea;
+        f->fds = c->seg[in->ea_seg].sel;
+    }
+    /* A store whose unmasked invalid/denormal/overflow/underflow exception is pending leaves
+     * memory untouched (SDM Vol. 1 §8.5.1, §4.9.2): the handler sees the operand as it was. */
+    if (kind >= MK_W2 && kind <= MK_W10 &&
+        !(raised & ~x87_cw(f) & (FSW_IE | FSW_DE | FSW_ZE | FSW_OE | FSW_UE)))
+        write_operand(c, in, buf, size);
+}
+
+void op_x87(struct cpu *c, const struct insn *in)
+{
+    struct x87 *f = &c->fpu;
+    unsigned esc = in->op & 7;
+    /* SDM Vol. 3A Table 2-2: with CR0.EM or CR0.TS every x87 instruction is #NM. */
+    if (c->cr[0] & (CR0_EM | CR0_TS))
+        cpu_fault(c, EXC_NM, 0);
+
+    if (!in->mem) {
+        unsigned n = in->modrm - 0xC0u;
+        if (!((reg_valid[esc] >> n) & 1))
+            cpu_fault(c, EXC_UD, 0);
+        if (esc == 3 && in->modrm >= 0xE0 && in->modrm <= 0xE4) {
+            /* No-wait control: FNENI FNDISI FNCLEX FNINIT FSETPM. */
+            if (in->modrm == 0xE2)
+                x87_fnclex(f);
+            else if (in->modrm == 0xE3)
+                x87_init(f);
+            return;
+        }
+        if (esc == 7 && in->modrm == 0xE0) {
+            /* FNSTSW AX */
+            reg_set(c, R_EAX, 2, f->sw);
+            return;
+        }
+        numeric(c, in, esc, MK_UD);
+        return;
+    }
+
+    int kind = mem_kind[esc][in->reg];
+    switch (kind) {
+    case MK_UD:
+        cpu_fault(c, EXC_UD, 0);
+    case MK_LDENV:
+        if (!report_pending(c))
+            x87_fldenv(c, in);
+        return;
+    case MK_RSTOR:
+        if (!report_pending(c))
+            x87_frstor(c, in);
+        return;
+    case MK_STENV:
+        x87_fnstenv(c, in);
+        return;
+    case MK_SAVE:
+        x87_fnsave(c, in);
+        return;
+    case MK_LDCW:
+        if (report_pending(c))
+            return;
+        f->cw = (uint16_t)(mem_read(c, in->ea_seg, c->ea, 2) & 0x1F3Fu);
+        x87_update_es(f); /* unmasking a set flag makes it pending */
+        return;
+    case MK_STCW:
+        mem_write(c, in->ea_seg, c->ea, 2, x87_cw(f));
+        return;
+    case MK_STSW:
+        mem_write(c, in->ea_seg, c->ea, 2, f->sw);
+        return;
+    default:
+        numeric(c, in, esc, kind);
+        return;
+    }
+}

@@ -1,0 +1,141 @@
+/* The PC/AT platform around the CPU: which device sits at which port and IRQ, as an i440FX/PIIX3
+ * board has them (IBM PC/AT technical reference; Intel 82371SB PIIX3 datasheet for the ISA side):
+ * PIC 0x20/0xA0 (INTR to the CPU), PIT 0x40 on IRQ 0, 8042 0x60/0x64 on IRQ 1/12 with A20 and
+ * reset, RTC 0x70 on IRQ 8, COM1-4 at 3F8/2F8/3E8/2E8 on IRQ 4/3, PCI 0xCF8, fw_cfg 0x510, POST 0x80. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "machine.h"
+
+/* A fixed RTC start for --icount, so two runs print the same dates (2024-01-01T00:00:00Z). */
+#define ICOUNT_RTC_TIME 1704067200
+
+static void cpu_set_intr(void *opaque, int pin, int level)
+{
+    (void)pin;
+    struct cpu *c = opaque;
+    c->intr = (uint8_t)level;
+}
+
+static struct irq_line isa_irq(struct machine *m, int n)
+{
+    return (struct irq_line){ pic8259_set_irq, &m->pic, n };
+}
+
+static void kbc_set_a20(void *opaque, int enabled)
+{
+    struct machine *m = opaque;
+    if (((m->mem.a20_mask >> 20) & 1) != (unsigned)!!enabled) {
+        physmem_set_a20(&m->mem, enabled);
+        tlb_flush_all(&m->cpu.tlb); /* the TLB caches translations made through the old mask */
+    }
+}
+
+static void kbc_reset(void *opaque)
+{
+    machine_request_reset(opaque);
+}
+
+static void pci_reset(void *opaque, int hard)
+{
+    (void)hard;
+    machine_request_reset(opaque);
+}
+
+static uint32_t post_in(void *opaque, uint16_t port, int size)
+{
+    (void)port;
+    (void)size;
+    return ((struct machine *)opaque)->post_code;
+}
+
+static void post_out(void *opaque, uint16_t port, int size, uint32_t val)
+{
+    (void)port;
+    (void)size;
+    ((struct machine *)opaque)->post_code = (uint8_t)val;
+}
+
+/* FERR# from the x87 (CR0.NE clear) raises IRQ 13; a write to port 0xF0 clears the latch, as the
+ * PC/AT's "IGNNE#" logic does (PIIX3 datasheet, Coprocessor Error register). */
+static void fpu_ferr(void *opaque, int level)
+{
+    struct machine *m = opaque;
+    if (level)
+        pic8259_set_irq(&m->pic, 13, 1);
+}
+
+static void ferr_clear(void *opaque, uint16_t port, int size, uint32_t val)
+{
+    (void)port;
+    (void)size;
+    (void)val;
+    pic8259_set_irq(&((struct machine *)opaque)->pic, 13, 0);
+}
+
+/* fw_cfg items SeaBIOS reads under QEMU: the e820 map, boot order and boot-failure wait. */
+static int fw_cfg_tables(struct machine *m)
+{
+    uint8_t e820[2 * 20];
+    uint64_t ram = m->mem.ram_size;
+    fw_cfg_e820_pack(e820, 0, 0xA0000, 1);
+    fw_cfg_e820_pack(e820 + 20, 0x100000, ram - 0x100000, 1);
+    uint32_t wait = 0;
+    return fw_cfg_add_file(&m->fw_cfg, "etc/e820", e820, sizeof(e820)) < 0 ||
+           fw_cfg_add_file(&m->fw_cfg, "bootorder", "", 1) < 0 ||
+           fw_cfg_add_file(&m->fw_cfg, "etc/boot-fail-wait", &wait, sizeof(wait)) < 0 ||
+           fw_cfg_add_i32(&m->fw_cfg, FW_CFG_IRQ0_OVERRIDE, 1);
+}
+
+int pc_board_init(struct machine *m, char *err, size_t errlen)
+{
+    static const uint16_t com_base[4] = { 0x3F8, 0x2F8, 0x3E8, 0x2E8 };
+    int64_t t = m->cfg.rtc_time ? m->cfg.rtc_time : m->cfg.icount ? ICOUNT_RTC_TIME : (int64_t)time(NULL);
+    struct io_handler post = { post_in, post_out, m, 0 };
+    struct io_handler ferr = { NULL, ferr_clear, m, 0 };
+
+    m->cpu.intr_ack = pic8259_intr_ack;
+    m->cpu.intr_opaque = &m->pic;
+    m->irq4 = (struct irq_share){ isa_irq(m, 4), 0 };
+    m->irq3 = (struct irq_share){ isa_irq(m, 3), 0 };
+    int bad = pic8259_init(&m->pic, &m->io, (struct irq_line){ cpu_set_intr, &m->cpu, 0 }) ||
+              pit8254_init(&m->pit, &m->io, &m->clock, isa_irq(m, 0)) ||
+              cmos_rtc_init(&m->rtc, &m->io, &m->clock, isa_irq(m, 8), t) ||
+              i8042_init(&m->kbc, &m->io, isa_irq(m, 1), isa_irq(m, 12), kbc_set_a20, kbc_reset, m) ||
+              i8042_port92_init(&m->kbc, &m->io) || ioports_register(&m->io, 0x80, 1, &post) ||
+              ioports_register(&m->io, 0xF0, 1, &ferr);
+    m->cpu.fpu.irq13 = fpu_ferr;
+    m->cpu.fpu.irq13_opaque = m;
+    for (int i = 0; i < 4 && !bad; i++) {
+        struct irq_share *share = (i & 1) ? &m->irq3 : &m->irq4;
+        struct irq_line line = { irq_share_set, share, i >> 1 };
+        bad = uart16550_init(&m->uart[i], &m->io, com_base[i], line, &m->clock, i == 0 ? m->cfg.serial : NULL,
+                             m->cfg.serial_opaque);
+    }
+    if (bad || pci_bus_init(&m->pci, &m->io) || !pci_add_i440fx(&m->pci, NULL, m) ||
+        !pci_add_piix3(&m->pci, NULL, m) || fw_cfg_init(&m->fw_cfg, &m->io, &m->mem) || fw_cfg_tables(m)) {
+        snprintf(err, errlen, "cannot set up the PC devices (ports, timers or memory)");
+        return -1;
+    }
+    pci_bus_set_reset_handler(&m->pci, pci_reset, m);
+    cmos_rtc_set_memory_size(&m->rtc, m->mem.ram_size);
+    return 0;
+}
+
+void pc_board_reset(struct machine *m)
+{
+    pic8259_reset(&m->pic);
+    i8042_reset(&m->kbc);
+    for (int i = 0; i < 4; i++)
+        uart16550_reset(&m->uart[i]);
+    pci_bus_reset(&m->pci);
+    m->irq3.levels = m->irq4.levels = 0;
+    m->cpu.intr = 0;
+}
+
+void pc_board_free(struct machine *m)
+{
+    pci_bus_free(&m->pci);
+    fw_cfg_free(&m->fw_cfg);
+}
