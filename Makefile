@@ -36,11 +36,11 @@ BOOT_SRCS := $(wildcard tests/boot/*.asm)
 BOOT_BINS := $(BOOT_SRCS:tests/boot/%.asm=$(BUILD)/boot/%.bin)
 ROM_SRCS := $(wildcard roms/*.asm)
 ROM_BINS := $(ROM_SRCS:roms/%.asm=$(BUILD)/roms/%.bin)
-TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mips.c
+TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mips.c tests/jit/run_guest_jit.c
 TOOLS := $(foreach t,$(wildcard $(TOOL_MAINS)),$(BUILD)/tests/$(basename $(notdir $(t))))
 
 GUEST_CACHE ?= guest-cache
-.PHONY: all test sst oracle bench deps run guest clean
+.PHONY: all test sst oracle bench deps run demo guest clean
 all: $(BUILD)/jitpc $(ROM_BINS)
 
 $(BUILD)/%.o: %.c
@@ -67,6 +67,9 @@ $(BUILD)/tests/oracle_run: $(BUILD)/tests/oracle/oracle_run.o $(LIB)
 $(BUILD)/tests/bench_mips: $(BUILD)/tests/bench/bench_mips.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BUILD)/tests/run_guest_jit: $(BUILD)/tests/jit/run_guest_jit.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/guest/%.bin: tests/guest/%.asm tests/guest/lib.inc tests/guest/pm.inc
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I tests/guest/ -o $@ $<
@@ -84,7 +87,7 @@ $(BUILD)/roms/%.bin: roms/%.asm
 	$(NASM) -f bin -I roms/ -I tests/guest/ -o $@ $<
 
 test: $(BUILD)/jitpc $(UNIT_BINS) $(GUEST_BINS) $(BOOT_BINS) $(ROM_BINS) $(TOOLS)
-	@BUILD=$(BUILD) SSTS_DIR=$(SSTS_DIR) sh tests/run_all.sh
+	@BUILD=$(BUILD) SSTS_DIR=$(SSTS_DIR) SAN=$(SAN) GUEST_CACHE=$(GUEST_CACHE) sh tests/run_all.sh
 
 sst: $(BUILD)/tests/sst_run
 	$(BUILD)/tests/sst_run $(SSTS_DIR)
@@ -92,8 +95,13 @@ sst: $(BUILD)/tests/sst_run
 oracle: $(BUILD)/tests/oracle_run
 	$(BUILD)/tests/oracle_run
 
-bench: $(BUILD)/tests/bench_mips $(BUILD)/bench/mips_loop.bin
+# Guest MIPS on a plain integer loop, then on a paging-heavy loop with its TLB hit rate.
+$(BUILD)/tests/bench_paging: $(BUILD)/tests/bench/bench_paging.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: $(BUILD)/tests/bench_mips $(BUILD)/tests/bench_paging $(BUILD)/bench/mips_loop.bin $(BUILD)/bench/paging_loop.bin
 	$(BUILD)/tests/bench_mips $(BUILD)/bench/mips_loop.bin
+	$(BUILD)/tests/bench_paging $(BUILD)/bench/paging_loop.bin 100000000
 
 deps:
 	@sh .ci/install-deps.sh
@@ -102,7 +110,12 @@ deps:
 guest: deps
 	sh roms/fetch-guest.sh $(GUEST_CACHE)
 
-run: deps all
+# Boots Debian's kernel to a busybox shell on this terminal: Ctrl-A X quits, `poweroff` ends it.
+run: deps all guest
+	$(BUILD)/jitpc -m 256 --kernel $(GUEST_CACHE)/vmlinuz --initrd $(GUEST_CACHE)/initrd.gz --append "console=ttyS0"
+
+# The first program jitpc ran: a flat binary at the reset vector printing to the debug console.
+demo: all
 	$(BUILD)/jitpc --bios $(BUILD)/roms/demo.bin
 
 clean:

@@ -3,7 +3,7 @@
 # Runs apt-get update once before installing (a fresh machine has no package lists); uses sudo
 # only when not root.
 set -e
-PKGS="gcc make pkg-config nasm libcapstone-dev libsdl2-dev libcmocka-dev zlib1g-dev gcc-multilib cpio"
+PKGS="gcc make pkg-config nasm libcapstone-dev libsdl2-dev libcmocka-dev zlib1g-dev gcc-multilib cpio seabios"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -124,7 +124,9 @@ struct cpu {
     struct segreg ldtr, tr;
     uint32_t cr[5];           /* CR0, (CR1 reserved), CR2, CR3, CR4 */
     uint32_t dr[8];           /* DR0-DR3 addresses, DR6 status, DR7 control (DR4/5 alias 6/7) */
-    uint64_t tsc;             /* time-stamp counter: advanced by retired instructions */
+    uint64_t tsc;             /* time-stamp counter when no time source: one tick per retired insn */
+    int64_t tsc_offset;       /* with a time source: TSC = source ticks + offset (WRMSR, reset) */
+    uint64_t tsc_last;        /*   last value read, so reads strictly increase */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t apic_base;
     struct msrs msr;
@@ -169,7 +171,16 @@ struct cpu {
     volatile uint8_t nmi;     /* an NMI is pending (edge, cleared when taken) */
     int (*intr_ack)(void *opaque); /* INTA cycle: returns the vector of the pending interrupt */
     void *intr_opaque;
+    /* The machine's clock in ns, which the TSC follows at CPU_TSC_MHZ so that it keeps pace with
+     * the timers while the CPU idles (Linux's clocksource watchdog checks it against the PIT).
+     * NULL: the TSC counts retired instructions. */
+    uint64_t (*time_ns)(void *opaque);
+    void *time_opaque;
 };
+
+#define CPU_TSC_MHZ 400u /* a 400 MHz Pentium II */
+uint64_t cpu_tsc_read(struct cpu *c);
+void cpu_tsc_write(struct cpu *c, uint64_t v);
 
 /* Puts the CPU in its power-on state (SDM Vol. 3A Table 9-1): CS:EIP = F000:FFF0, base FFFF0000. */
 void cpu_init(struct cpu *c, enum cpu_model model, struct physmem *mem, struct ioports *io);
@@ -177,6 +188,9 @@ void cpu_reset(struct cpu *c);
 
 /* Executes one instruction (or delivers one pending interrupt); returns enum cpu_exit. */
 int cpu_step(struct cpu *c);
+/* cpu_step with the instruction at CS:EIP already decoded into *in (by jit/, from the same bytes):
+ * the same events, snapshot, faults, debug traps and counting, without the fetch and decode. */
+int cpu_step_decoded(struct cpu *c, const struct insn *in);
 /* Executes up to max instructions. */
 int cpu_run(struct cpu *c, uint64_t max);
 static inline void cpu_request_stop(struct cpu *c) { c->stop = 1; }

@@ -17,6 +17,8 @@ void cpu_reset(struct cpu *c)
     void *ack_opaque = c->intr_opaque;
     void (*irq13)(void *, int) = c->fpu.irq13;
     void *irq13_opaque = c->fpu.irq13_opaque;
+    uint64_t (*time_ns)(void *) = c->time_ns;
+    void *time_opaque = c->time_opaque;
     uint64_t icount = c->icount; /* the machine's instruction count (and --icount clock) runs on across resets */
     memset(c, 0, sizeof(*c)); /* an all-zero x87 is its power-on state (cpu/x87.h) */
     c->mem = mem;
@@ -27,6 +29,9 @@ void cpu_reset(struct cpu *c)
     c->fpu.irq13 = irq13;
     c->fpu.irq13_opaque = irq13_opaque;
     c->icount = icount;
+    c->time_ns = time_ns;
+    c->time_opaque = time_opaque;
+    cpu_tsc_write(c, 0); /* RESET clears the TSC (SDM Vol. 3B §17.17) */
 
     c->eflags = F_FIXED1;
     c->eip = 0xFFF0;
@@ -52,6 +57,31 @@ void cpu_init(struct cpu *c, enum cpu_model model, struct physmem *mem, struct i
     c->io = io;
     c->model = model;
     cpu_reset(c);
+}
+
+static uint64_t tsc_ticks(struct cpu *c)
+{
+    return c->time_ns(c->time_opaque) * CPU_TSC_MHZ / 1000u;
+}
+
+uint64_t cpu_tsc_read(struct cpu *c)
+{
+    if (!c->time_ns)
+        return c->tsc;
+    uint64_t v = tsc_ticks(c) + (uint64_t)c->tsc_offset;
+    if ((int64_t)(v - c->tsc_last) <= 0)
+        v = c->tsc_last + 1;
+    c->tsc_last = v;
+    return v;
+}
+
+void cpu_tsc_write(struct cpu *c, uint64_t v)
+{
+    c->tsc = v;
+    if (c->time_ns) {
+        c->tsc_offset = (int64_t)(v - tsc_ticks(c));
+        c->tsc_last = v - 1;
+    }
 }
 
 uint32_t cpu_get_eflags(const struct cpu *c)
@@ -147,35 +177,41 @@ static size_t fetch_chunk(struct cpu *c, uint8_t *buf, size_t have, size_t n)
     return have + m;
 }
 
-/* Returns the instruction's table flags (the caller looks at OPF_STRING). */
-static uint32_t execute_one(struct cpu *c)
+/* Returns the instruction's table flags (the caller looks at OPF_STRING). pre is an instruction
+ * the JIT decoded earlier from the bytes at CS:EIP (jit/ keeps it valid: it re-translates when
+ * those bytes are written), or NULL to fetch and decode now. */
+static uint32_t execute_one(struct cpu *c, const struct insn *pre)
 {
-    uint8_t buf[16];
-    struct insn in;
-    const struct segreg *cs = &c->seg[S_CS];
-    /* Bytes past the CS limit may not be fetched: an instruction that needs them is #GP(0). */
-    uint64_t room = c->eip > cs->limit ? 0 : (uint64_t)cs->limit + 1 - c->eip;
-    size_t n = room < 15 ? (size_t)room : 15;
-    size_t avail = n ? fetch_chunk(c, buf, 0, n) : 0;
-    int r;
-    while ((r = decode(buf, avail, code32(c), &in)) == DEC_SHORT) {
-        if (avail >= n)
+    struct insn dec;
+    const struct insn *in = pre;
+    if (!in) {
+        uint8_t buf[16];
+        const struct segreg *cs = &c->seg[S_CS];
+        /* Bytes past the CS limit may not be fetched: an instruction that needs them is #GP(0). */
+        uint64_t room = c->eip > cs->limit ? 0 : (uint64_t)cs->limit + 1 - c->eip;
+        size_t n = room < 15 ? (size_t)room : 15;
+        size_t avail = n ? fetch_chunk(c, buf, 0, n) : 0;
+        int r;
+        while ((r = decode(buf, avail, code32(c), &dec)) == DEC_SHORT) {
+            if (avail >= n)
+                cpu_fault(c, EXC_GP, 0);
+            avail = fetch_chunk(c, buf, avail, n);
+        }
+        if (r == DEC_TOOLONG)
             cpu_fault(c, EXC_GP, 0);
-        avail = fetch_chunk(c, buf, avail, n);
+        if (r == DEC_UD)
+            cpu_fault(c, EXC_UD, 0);
+        in = &dec;
     }
-    if (r == DEC_TOOLONG)
-        cpu_fault(c, EXC_GP, 0);
-    if (r == DEC_UD)
-        cpu_fault(c, EXC_UD, 0);
-    c->eip += in.len;
+    c->eip += in->len;
     if (!code32(c))
         c->eip &= 0xFFFF;
-    if (in.mem && !(in.d->fl & OPF_MOFFS))
-        c->ea = ea_offset(c, &in);
-    else if (in.mem)
-        c->ea = in.disp;
-    in.d->exec(c, &in);
-    return in.d->fl;
+    if (in->mem && !(in->d->fl & OPF_MOFFS))
+        c->ea = ea_offset(c, in);
+    else if (in->mem)
+        c->ea = in->disp;
+    in->d->exec(c, in);
+    return in->d->fl;
 }
 
 static void take_external_interrupt(struct cpu *c)
@@ -195,7 +231,8 @@ static void take_external_interrupt(struct cpu *c)
     }
 }
 
-int cpu_step(struct cpu *c)
+/* One step of cpu_step, with the instruction pre-decoded (pre) or not (NULL). */
+static inline int step(struct cpu *c, const struct insn *pre)
 {
     jmp_buf jb;
     jmp_buf *volatile outer = c->fault_jb;
@@ -256,7 +293,7 @@ int cpu_step(struct cpu *c)
             goto out;
         }
     }
-    uint32_t fl = execute_one(c);
+    uint32_t fl = execute_one(c, pre);
     c->icount++;
     c->tsc++;
     /* A REP string instruction that stops between iterations (to let an event in, or for TF)
@@ -275,6 +312,16 @@ int cpu_step(struct cpu *c)
 out:
     c->fault_jb = outer;
     return ret;
+}
+
+int cpu_step(struct cpu *c)
+{
+    return step(c, NULL);
+}
+
+int cpu_step_decoded(struct cpu *c, const struct insn *in)
+{
+    return step(c, in);
 }
 
 int cpu_run(struct cpu *c, uint64_t max)

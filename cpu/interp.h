@@ -268,6 +268,10 @@ H(op_in); H(op_out);
 H(op_hlt); H(op_cpuid); H(op_rdtsc); H(op_rdmsr); H(op_wrmsr); H(op_rdpmc); H(op_mov_cr);
 H(op_mov_dr); H(op_clts); H(op_invd); H(op_wait); H(op_ud); H(op_grp6); H(op_grp7);
 H(op_lar_lsl); H(op_arpl); H(op_sysenter); H(op_sysexit);
+/* mmx.c */
+H(op_mmx); H(op_mmx_shift_imm); H(op_emms);
+/* fxsave.c */
+H(op_fxsave); H(op_fxrstor);
 #undef H
 
 #endif

@@ -75,7 +75,7 @@ int msr_read(struct cpu *c, uint32_t idx, uint64_t *v)
         return 0;
     }
     switch (idx) {
-    case MSR_TSC: *v = c->tsc; return 0;
+    case MSR_TSC: *v = cpu_tsc_read(c); return 0;
     case MSR_PLATFORM_ID: *v = 0; return 0; /* platform ID 0 in bits 52:50 */
     case MSR_APIC_BASE: *v = c->apic_base; return 0;
     case MSR_EBL_CR_POWERON: *v = 0; return 0; /* no power-on strapping options are modelled */
@@ -126,7 +126,7 @@ int msr_write(struct cpu *c, uint32_t idx, uint64_t v)
     case MSR_TSC:
         /* Before family 0FH model 3 only the low 32 bits can be written; the high 32 bits are
          * cleared (SDM Vol. 3B §17.17). */
-        c->tsc = (uint32_t)v;
+        cpu_tsc_write(c, (uint32_t)v);
         return 0;
     case MSR_APIC_BASE:
         if (v & ~0xFFFFF900ull) /* reserved bits: #GP (P6 has a 32-bit physical space) */

@@ -92,6 +92,17 @@ static const struct opdesc grp9[8] = {
     UD, E("cmpxchg8b", op_cmpxchg8b, OPF_MEMONLY | L, ISA_P5), UD, UD, UD, UD, UD, UD,
 };
 
+/* 0F 71/72/73: MMX shifts by an immediate, register operand only. The other reg values are
+ * SSE2 forms (PSRLDQ/PSLLDQ with 66) or blank: #UD on a P6. */
+#define MMX_SHI(m) E(m, op_mmx_shift_imm, OPF_IMM8 | OPF_REGONLY, ISA_P5)
+static const struct opdesc grp12[8] = { UD, UD, MMX_SHI("psrlw"), UD, MMX_SHI("psraw"), UD, MMX_SHI("psllw"), UD };
+static const struct opdesc grp13[8] = { UD, UD, MMX_SHI("psrld"), UD, MMX_SHI("psrad"), UD, MMX_SHI("pslld"), UD };
+static const struct opdesc grp14[8] = { UD, UD, MMX_SHI("psrlq"), UD, UD, UD, MMX_SHI("psllq"), UD };
+/* 0F AE: FXSAVE FXRSTOR; the rest (LDMXCSR, STMXCSR, the fences, CLFLUSH, XSAVE...) came later. */
+static const struct opdesc grp15[8] = {
+    E("fxsave", op_fxsave, OPF_MEMONLY, ISA_P6), E("fxrstor", op_fxrstor, OPF_MEMONLY, ISA_P6), UD, UD, UD, UD, UD, UD,
+};
+
 #define ALU(m)                                                                                   \
     E(m, op_alu, M | L, ISA_8086), E(m, op_alu, M | L, ISA_8086), E(m, op_alu, M, ISA_8086),     \
     E(m, op_alu, M, ISA_8086), E(m, op_alu, OPF_IMM8, ISA_8086), E(m, op_alu, OPF_IMMV, ISA_8086)
@@ -101,6 +112,8 @@ static const struct opdesc grp9[8] = {
 #define X8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__
 #define X16(...) X8(__VA_ARGS__), X8(__VA_ARGS__)
 #define PREFIX UD /* prefixes never reach the table: the decoder consumes them */
+/* MMX (Pentium MMX, so ISA_P5): the blanks among them are SSE/SSE2 opcodes, #UD on a P6. */
+#define MMX(m) E(m, op_mmx, M, ISA_P5)
 
 const struct opdesc opcode_table[512] = {
     /* 00 */ ALU("add"), E("push", op_push_sreg, 0, ISA_8086), E("pop", op_pop_sreg, S, ISA_8086),
@@ -200,8 +213,13 @@ const struct opdesc opcode_table[512] = {
     /* 0F 38 */ X8(UD),
     /* 0F 40 */ X16(E("cmov", op_cmov, M, ISA_P6)),
     /* 0F 50 */ X16(UD),
-    /* 0F 60 */ X16(UD), /* MMX: with the x87 work */
-    /* 0F 70 */ X16(UD),
+    /* 0F 60 */ MMX("punpcklbw"), MMX("punpcklwd"), MMX("punpckldq"), MMX("packsswb"), MMX("pcmpgtb"),
+    MMX("pcmpgtw"), MMX("pcmpgtd"), MMX("packuswb"),
+    /* 0F 68 */ MMX("punpckhbw"), MMX("punpckhwd"), MMX("punpckhdq"), MMX("packssdw"), UD, UD, MMX("movd"),
+    MMX("movq"),
+    /* 0F 70 */ UD /* PSHUFW: SSE */, G("grp12", grp12, 0, ISA_P5), G("grp13", grp13, 0, ISA_P5),
+    G("grp14", grp14, 0, ISA_P5), MMX("pcmpeqb"), MMX("pcmpeqw"), MMX("pcmpeqd"), E("emms", op_emms, 0, ISA_P5),
+    /* 0F 78 */ UD, UD, UD, UD, UD, UD, MMX("movd"), MMX("movq"),
     /* 0F 80 */ X16(E("j", op_jcc, OPF_RELV | B, ISA_386)),
     /* 0F 90 */ X16(E("set", op_setcc, M, ISA_386)),
     /* 0F A0 */ E("push", op_push_sreg, 0, ISA_386), E("pop", op_pop_sreg, 0, ISA_386),
@@ -210,7 +228,7 @@ const struct opdesc opcode_table[512] = {
     /* 0F A8 */ E("push", op_push_sreg, 0, ISA_386), E("pop", op_pop_sreg, 0, ISA_386),
     UD /* RSM: #UD outside SMM */, E("bts", op_bt, M | L, ISA_386),
     E("shrd", op_shrd, M | OPF_IMM8, ISA_386), E("shrd", op_shrd, M, ISA_386),
-    UD /* 0F AE: FXSAVE/FXRSTOR with the x87 work */, E("imul", op_imul_rm, M, ISA_386),
+    G("grp15", grp15, 0, ISA_P6), E("imul", op_imul_rm, M, ISA_386),
     /* 0F B0 */ E("cmpxchg", op_cmpxchg, M | L, ISA_486), E("cmpxchg", op_cmpxchg, M | L, ISA_486),
     E("lss", op_load_far_ptr, M | OPF_MEMONLY | S, ISA_386), E("btr", op_bt, M | L, ISA_386),
     E("lfs", op_load_far_ptr, M | OPF_MEMONLY, ISA_386), E("lgs", op_load_far_ptr, M | OPF_MEMONLY, ISA_386),
@@ -221,7 +239,10 @@ const struct opdesc opcode_table[512] = {
     /* 0F C0 */ E("xadd", op_xadd, M | L, ISA_486), E("xadd", op_xadd, M | L, ISA_486), UD, UD, UD, UD, UD,
     G("grp9", grp9, 0, ISA_P5),
     /* 0F C8 */ X8(E("bswap", op_bswap, 0, ISA_486)),
-    /* 0F D0 */ X16(UD),
-    /* 0F E0 */ X16(UD),
-    /* 0F F0 */ X16(UD),
+    /* 0F D0 */ UD, MMX("psrlw"), MMX("psrld"), MMX("psrlq"), UD, MMX("pmullw"), UD, UD,
+    /* 0F D8 */ MMX("psubusb"), MMX("psubusw"), UD, MMX("pand"), MMX("paddusb"), MMX("paddusw"), UD, MMX("pandn"),
+    /* 0F E0 */ UD, MMX("psraw"), MMX("psrad"), UD, UD, MMX("pmulhw"), UD, UD,
+    /* 0F E8 */ MMX("psubsb"), MMX("psubsw"), UD, MMX("por"), MMX("paddsb"), MMX("paddsw"), UD, MMX("pxor"),
+    /* 0F F0 */ UD, MMX("psllw"), MMX("pslld"), MMX("psllq"), UD, MMX("pmaddwd"), UD, UD,
+    /* 0F F8 */ MMX("psubb"), MMX("psubw"), MMX("psubd"), UD, MMX("paddb"), MMX("paddw"), MMX("paddd"), UD,
 };

@@ -25,13 +25,14 @@ void op_ud(struct cpu *c, const struct insn *in)
 }
 
 /* CPUID of a Pentium II (family 6, model 5, stepping 2). Feature bits list only what this CPU
- * model implements (MMX, FXSR, VME, DE, MTRR and APIC join as they are built). */
+ * model implements (VME and APIC join as they are built). */
 void op_cpuid(struct cpu *c, const struct insn *in)
 {
     (void)in;
     static const uint32_t feat_fpu = 1u << 0, feat_de = 1u << 2, feat_pse = 1u << 3, feat_tsc = 1u << 4,
                           feat_msr = 1u << 5, feat_cx8 = 1u << 8, feat_sep = 1u << 11, feat_mtrr = 1u << 12,
-                          feat_pge = 1u << 13, feat_cmov = 1u << 15;
+                          feat_pge = 1u << 13, feat_cmov = 1u << 15, feat_mmx = 1u << 23,
+                          feat_fxsr = 1u << 24;
     uint32_t leaf = c->r[R_EAX];
     switch (leaf) {
     case 0:
@@ -45,7 +46,7 @@ void op_cpuid(struct cpu *c, const struct insn *in)
         c->r[R_EBX] = 0;
         c->r[R_ECX] = 0;
         c->r[R_EDX] = feat_fpu | feat_de | feat_pse | feat_tsc | feat_msr | feat_cx8 | feat_sep | feat_mtrr |
-                      feat_pge | feat_cmov;
+                      feat_pge | feat_cmov | feat_mmx | feat_fxsr;
         break;
     case 2:
         /* Cache and TLB descriptors of a Pentium II: 0x01 0x02 0x03 0x04 (TLBs), 0x08 0x0C (L1),
@@ -71,8 +72,9 @@ void op_rdtsc(struct cpu *c, const struct insn *in)
     (void)in;
     if ((c->cr[4] & 0x4) && cpu_pmode(c) && (cpu_v86(c) || c->cpl != 0))
         cpu_fault(c, EXC_GP, 0);
-    c->r[R_EAX] = (uint32_t)c->tsc;
-    c->r[R_EDX] = (uint32_t)(c->tsc >> 32);
+    uint64_t t = cpu_tsc_read(c);
+    c->r[R_EAX] = (uint32_t)t;
+    c->r[R_EDX] = (uint32_t)(t >> 32);
 }
 
 void op_rdpmc(struct cpu *c, const struct insn *in)
@@ -139,7 +141,9 @@ void op_mov_cr(struct cpu *c, const struct insn *in)
         tlb_flush_nonglobal(&c->tlb, (c->cr[4] & CR4_PGE) != 0);
         break;
     default:
-        /* The bits a Pentium II has; PAE (bit 5) is not implemented here, so it is reserved. */
+        /* The bits a Pentium II has; PAE (bit 5) is not implemented here, so it is reserved.
+         * OSFXSR is writable because CPUID reports FXSR; without SSE it has no effect (fxsave.c).
+         * OSXMMEXCPT (bit 10) stays reserved: no SSE, no #XM. */
         if (v & ~(uint32_t)(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE |
                             CR4_OSFXSR))
             cpu_fault(c, EXC_GP, 0);

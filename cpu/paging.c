@@ -17,6 +17,13 @@
 #define PFEC_P 0x1u
 #define PFEC_W 0x2u
 #define PFEC_U 0x4u
+#define PFEC_RSVD 0x8u
+
+/* Bits 21:12 of a PDE that maps a 4 MiB page: reserved on a Pentium II, which has neither PSE-36
+ * nor the PAT (SDM Vol. 3A §3.7.6 of the P6-era manual, "For Pentium II and earlier processors";
+ * today's §4.3 Table 4-4 with M = 32 and no PAT). With CR4.PSE set, a 1 in any of them is a #PF
+ * with RSVD and P set (§4.7). */
+#define PDE4M_RSVD 0x003FF000u
 
 static _Noreturn void page_fault(struct cpu *c, uint32_t lin, uint32_t err)
 {
@@ -54,6 +61,8 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
         if (!(pde & PTE_P))
             page_fault(c, lin, err);
         if ((pde & PDE_PS) && (c->cr[4] & CR4_PSE)) {
+            if (pde & PDE4M_RSVD)
+                page_fault(c, lin, err | PFEC_P | PFEC_RSVD);
             perm = pde;
             if ((user && !(perm & PTE_US)) || (write && !(perm & PTE_RW) && (user || (c->cr[0] & CR0_WP))))
                 page_fault(c, lin, err | PFEC_P);
@@ -63,6 +72,12 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
             global = (pde & PTE_G) != 0;
             large = 1;
         } else {
+            /* The walk has used this PDE once it reads the PTE, so the PDE's accessed bit is set
+             * now, even if the PTE then faults (not present, or the combined rights refuse the
+             * access); the PTE's A and D are set only for an access that is allowed. SDM Vol. 3A
+             * §4.8 (A is set in every entry used for a translation); MindShare, "The Unabridged
+             * Pentium 4", ch. 12 "Page Faults" describes the same for a fault at the PTE. */
+            set_bits(c, pde_addr, &pde, PTE_A);
             uint32_t pte_addr = (pde & TLB_PAGE_MASK) | ((lin >> 10) & 0xFFC);
             uint32_t pte = phys_read(c->mem, pte_addr, 4);
             if (!(pte & PTE_P))
@@ -70,7 +85,6 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
             perm = pde & pte;
             if ((user && !(perm & PTE_US)) || (write && !(perm & PTE_RW) && (user || (c->cr[0] & CR0_WP))))
                 page_fault(c, lin, err | PFEC_P);
-            set_bits(c, pde_addr, &pde, PTE_A);
             set_bits(c, pte_addr, &pte, write ? PTE_A | PTE_D : PTE_A);
             paddr = pte & TLB_PAGE_MASK;
             dirty = (pte & PTE_D) != 0;

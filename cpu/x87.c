@@ -61,7 +61,7 @@ void x87_update_es(struct x87 *f)
  * before it runs again. If it comes back with the exception still pending (interrupts off, or a
  * handler that did not clear it), it proceeds, as with IGNNE# asserted (SDM Vol. 1 §D.2.1).
  * Returns 1 when the instruction must be abandoned. */
-static int report_pending(struct cpu *c)
+int x87_report_pending(struct cpu *c)
 {
     struct x87 *f = &c->fpu;
     if (!(f->sw & FSW_ES))
@@ -78,7 +78,7 @@ static int report_pending(struct cpu *c)
 
 void x87_wait(struct cpu *c)
 {
-    report_pending(c);
+    x87_report_pending(c);
 }
 
 static void read_operand(struct cpu *c, const struct insn *in, uint8_t *buf, int size)
@@ -144,7 +144,7 @@ static void numeric(struct cpu *c, const struct insn *in, unsigned esc, int kind
     struct x87 *f = &c->fpu;
     uint8_t buf[16] = { 0 };
     int size = kind_size[kind];
-    if (report_pending(c))
+    if (x87_report_pending(c))
         return;
     /* Memory faults come before any FPU state changes. */
     if (kind >= MK_R2 && kind <= MK_R10)
@@ -216,11 +216,11 @@ void op_x87(struct cpu *c, const struct insn *in)
     case MK_UD:
         cpu_fault(c, EXC_UD, 0);
     case MK_LDENV:
-        if (!report_pending(c))
+        if (!x87_report_pending(c))
             x87_fldenv(c, in);
         return;
     case MK_RSTOR:
-        if (!report_pending(c))
+        if (!x87_report_pending(c))
             x87_frstor(c, in);
         return;
     case MK_STENV:
@@ -230,7 +230,7 @@ void op_x87(struct cpu *c, const struct insn *in)
         x87_fnsave(c, in);
         return;
     case MK_LDCW:
-        if (report_pending(c))
+        if (x87_report_pending(c))
             return;
         f->cw = (uint16_t)(mem_read(c, in->ea_seg, c->ea, 2) & 0x1F3Fu);
         x87_update_es(f); /* unmasking a set flag makes it pending */

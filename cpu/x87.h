@@ -63,6 +63,10 @@ void x87_init(struct x87 *f);
 void op_x87(struct cpu *c, const struct insn *in);
 /* WAIT/FWAIT after its own #NM check: reports a pending unmasked exception (#MF or IRQ13). */
 void x87_wait(struct cpu *c);
+/* What every waiting instruction (x87 or MMX) does first: with an unmasked exception pending,
+ * #MF (CR0.NE = 1) or FERR#/IRQ13 (CR0.NE = 0). Returns 1 when the instruction must be abandoned
+ * so that the interrupt is taken before it runs again; 0 to go on. */
+int x87_report_pending(struct cpu *c);
 
 /* Accessors for tests, the debugger and the tracer. ST(i) is relative to TOP. */
 static inline int x87_top(const struct x87 *f) { return (f->sw >> 11) & 7; }

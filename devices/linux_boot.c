@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acpi_tables.h"
 #include "kernel_boot.h"
 #include "machine.h"
 
@@ -128,6 +129,10 @@ int linux_boot(struct machine *m, const uint8_t *k, size_t len, const struct boo
     phys_write_buf(&m->mem, CMDLINE_ADDR, cmdline ? cmdline : "", cmdlen + 1);
     phys_write_buf(&m->mem, KERNEL_ADDR, k + pm_off, len - pm_off);
     write_boot_gdt(m);
+    /* ACPI tables in the e820-reserved BIOS segment, standing in for firmware (a --bios image
+     * builds its own). */
+    if (!m->bios_rom && acpi_tables_install(m, err, errlen))
+        return -1;
 
     cpu_enter_flat32(&m->cpu, BOOT_CS, BOOT_DS, KERNEL_ADDR);
     for (int r = 0; r < 8; r++)

@@ -59,10 +59,16 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
     }
     m->cfg = *cfg;
     cpu_init(&m->cpu, cfg->cpu, &m->mem, &m->io);
-    clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_HOST, &m->cpu.icount, 1);
-    if (debugcon_init(&m->debugcon, &m->io, 0xE9, cfg->console, cfg->console_opaque) ||
-        debug_exit_init(&m->debug_exit, &m->io, 0xF4, 1, on_debug_exit, m)) {
-        snprintf(err, errlen, "device ports overlap");
+    /* icount: a 1 GHz-class CPU; real time starts from a guess at interpreter speed (25 ns per
+     * instruction) that clock_sync corrects within a few slices. */
+    clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_HOST, &m->cpu.icount, cfg->icount ? 1 : 25);
+    uint16_t con_port = cfg->debugcon_port ? cfg->debugcon_port : 0xE9;
+    uint16_t exit_port = cfg->exit_port ? cfg->exit_port : 0xF4;
+    uint16_t exit_size = cfg->exit_size ? cfg->exit_size : 1;
+    if (debugcon_init(&m->debugcon, &m->io, con_port, cfg->console, cfg->console_opaque) ||
+        debug_exit_init(&m->debug_exit, &m->io, exit_port, exit_size, on_debug_exit, m)) {
+        snprintf(err, errlen, "debug console at port %#x and debug exit at %#x+%u overlap",
+                 con_port, exit_port, exit_size);
         machine_destroy(m);
         return NULL;
     }
@@ -76,6 +82,12 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 void machine_request_reset(struct machine *m)
 {
     m->reset_pending = 1;
+    cpu_request_stop(&m->cpu);
+}
+
+void machine_request_poweroff(struct machine *m)
+{
+    m->powered_off = 1;
     cpu_request_stop(&m->cpu);
 }
 
@@ -155,15 +167,16 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
         uint64_t done = m->cpu.icount - start;
         if (done >= max_insns)
             return MACHINE_BUDGET;
+        clock_sync(&m->clock);
         clock_run_timers(&m->clock);
         if (host_input(m, 0) < 0)
             return MACHINE_QUIT;
         uint64_t slice = max_insns - done < SLICE ? max_insns - done : SLICE;
         uint64_t deadline = clock_next_deadline(&m->clock);
-        if (m->clock.mode == CLOCK_ICOUNT && deadline != CLOCK_NEVER) {
-            /* Stop exactly at the next timer, so runs are identical instruction for instruction. */
-            uint64_t now = clock_now(&m->clock);
-            uint64_t until = deadline > now ? (deadline - now + m->clock.ns_per_insn - 1) / m->clock.ns_per_insn : 1;
+        if (deadline != CLOCK_NEVER) {
+            /* Stop exactly at the next timer: it fires on its instruction, and under --icount runs
+             * are identical instruction for instruction. */
+            uint64_t until = clock_insns_until(&m->clock, deadline);
             if (until < slice)
                 slice = until;
         }
@@ -179,6 +192,8 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
         case CPU_EXIT_STOP:
             if (m->exited)
                 return MACHINE_EXITED;
+            if (m->powered_off)
+                return MACHINE_POWEROFF;
             if (m->reset_pending && reboot_or_stop(m))
                 return MACHINE_RESET;
             break;
@@ -195,13 +210,13 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
                 clock_idle_until(&m->clock, deadline, CLOCK_NEVER);
                 break;
             }
-            uint64_t now = clock_now(&m->clock);
-            uint64_t wait = deadline > now ? deadline - now : 0;
+            uint64_t wait = clock_idle_wait_ns(&m->clock, deadline);
             if (wait > IDLE_MAX_NS)
                 wait = IDLE_MAX_NS;
             if (m->cfg.host_poll) {
                 if (host_input(m, wait) < 0)
                     return MACHINE_QUIT;
+                clock_idle_advance(&m->clock, deadline);
             } else {
                 clock_idle_until(&m->clock, deadline, IDLE_MAX_NS);
             }
@@ -219,6 +234,7 @@ const char *machine_stop_name(enum machine_stop s)
     case MACHINE_HALTED: return "guest halted with nothing to wake it";
     case MACHINE_RESET: return "guest reset the machine";
     case MACHINE_QUIT: return "stopped at the user's request";
+    case MACHINE_POWEROFF: return "guest powered off (ACPI S5)";
     default: return "unimplemented feature";
     }
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../cpu/cpu.h"
+#include "acpi_pm.h"
 #include "clock.h"
 #include "cmos_rtc.h"
 #include "debug_exit.h"
@@ -26,8 +27,11 @@ struct machine_config {
     enum cpu_model cpu;
     const uint8_t *bios;         /* firmware image, mapped so its last byte is at 0xFFFFFFFF; */
     size_t bios_size;            /*   the caller keeps it alive and unchanged (it may be shared) */
-    byte_sink console;           /* where the 0xE9 debug console writes */
+    byte_sink console;           /* where the debug console (isa-debugcon) writes */
     void *console_opaque;
+    uint16_t debugcon_port;      /* its I/O port (0: 0xE9; SeaBIOS writes its log to 0x402) */
+    uint16_t exit_port;          /* isa-debug-exit's port (0: 0xF4) */
+    uint16_t exit_size;          /*   and width in bytes (0: 1) */
     int icount;                  /* deterministic time: guest ns derive from retired instructions */
     int no_reboot;               /* a reset or triple fault ends the machine instead of rebooting */
     int64_t rtc_time;            /* RTC start (Unix time); 0: the host's clock (a fixed date with icount) */
@@ -47,6 +51,7 @@ enum machine_stop {
     MACHINE_UNIMPL,   /* the guest used something not built yet: see cpu.unimpl */
     MACHINE_RESET,    /* the guest reset the machine and no_reboot (or no firmware) ends it there */
     MACHINE_QUIT,     /* the host asked to stop (host_poll returned -1) */
+    MACHINE_POWEROFF, /* the guest entered ACPI S5 (soft off) through PM1a_CNT */
 };
 
 struct machine {
@@ -64,6 +69,7 @@ struct machine {
     struct irq_share irq3, irq4; /* COM2/COM4 and COM1/COM3 share their ISA lines */
     struct pci_bus pci;
     struct fw_cfg fw_cfg;
+    struct acpi_pm acpi_pm; /* PM1a event/control and the PM timer at ACPI_PM_BASE */
     uint8_t post_code;      /* last byte written to port 0x80 */
     int reset_pending;      /* the guest asked for a reset (8042, port 0x92, 0xCF9) */
     int resets;             /* how many times the machine was reset */
@@ -74,6 +80,7 @@ struct machine {
     size_t bios_rom_size;
     int exited;
     int exit_status;
+    int powered_off;        /* the guest wrote SLP_EN with the S5 sleep type */
 };
 
 /* Returns NULL with a message in err on bad configuration or when host memory runs out. */
@@ -86,6 +93,8 @@ const char *machine_stop_name(enum machine_stop s);
 void machine_serial_input(struct machine *m, const uint8_t *buf, size_t len);
 /* The guest pulsed the reset line: takes effect between instructions. */
 void machine_request_reset(struct machine *m);
+/* The guest turned the machine off (ACPI S5): it stops between instructions. */
+void machine_request_poweroff(struct machine *m);
 
 /* pc_board.c: the PC/AT platform's devices, ports and IRQ lines. */
 int pc_board_init(struct machine *m, char *err, size_t errlen);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acpi_tables.h"
 #include "kernel_boot.h"
 #include "machine.h"
 
@@ -224,6 +225,10 @@ int multiboot_boot(struct machine *m, const uint8_t *k, size_t len, const struct
     put32(info + 64, place(m, &cur, "jitpc", 6, 1));
     put32(info, iflags);
     uint32_t info_addr = place(m, &cur, info, sizeof(info), 8);
+    /* ACPI tables in the e820-reserved BIOS segment, standing in for firmware (a --bios image
+     * builds its own). */
+    if (!m->bios_rom && acpi_tables_install(m, err, errlen))
+        return -1;
 
     cpu_enter_flat32(&m->cpu, 0x10, 0x18, entry);
     for (int i = 0; i < 8; i++)

@@ -3,9 +3,11 @@
  * PIC 0x20/0xA0 (INTR to the CPU), PIT 0x40 on IRQ 0, 8042 0x60/0x64 on IRQ 1/12 with A20 and
  * reset, RTC 0x70 on IRQ 8, COM1-4 at 3F8/2F8/3E8/2E8 on IRQ 4/3, PCI 0xCF8, fw_cfg 0x510, POST 0x80. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "i440fx_pam.h"
 #include "machine.h"
 
 /* A fixed RTC start for --icount, so two runs print the same dates (2024-01-01T00:00:00Z). */
@@ -37,10 +39,42 @@ static void kbc_reset(void *opaque)
     machine_request_reset(opaque);
 }
 
+static void acpi_poweroff(void *opaque)
+{
+    machine_request_poweroff(opaque);
+}
+
 static void pci_reset(void *opaque, int hard)
 {
     (void)hard;
     machine_request_reset(opaque);
+}
+
+/* The i440FX's PAM registers route 0xC0000-0xFFFFF between the BIOS ROM and shadow RAM. */
+static void pam_changed(void *opaque, int reg, uint8_t val)
+{
+    i440fx_pam_write(opaque, reg, val);
+}
+
+/* The TLB holds host pointers into the pages that moved. Once jit/ runs in the machine, its blocks
+ * translated from 0xC0000-0xFFFFF must go too: a page's bytes change when its reads switch between
+ * ROM and DRAM, and the remap drops the pages' PME_CODE marks. */
+static void pam_remapped(void *opaque)
+{
+    struct machine *m = opaque;
+    tlb_flush_all(&m->cpu.tlb);
+}
+
+/* The PAM state lives beside the PCI bus that reports its register writes: struct machine has no
+ * field for it, so the bus's hook pointer is what owns it (freed in pc_board_free). */
+static int add_host_bridge(struct machine *m)
+{
+    struct i440fx_pam *pam = malloc(sizeof(*pam));
+    if (!pam || i440fx_pam_init(pam, &m->mem, pam_remapped, m) || !pci_add_i440fx(&m->pci, pam_changed, pam)) {
+        free(pam);
+        return -1;
+    }
+    return 0;
 }
 
 static uint32_t post_in(void *opaque, uint16_t port, int size)
@@ -74,18 +108,36 @@ static void ferr_clear(void *opaque, uint16_t port, int size, uint32_t val)
     pic8259_set_irq(&((struct machine *)opaque)->pic, 13, 0);
 }
 
-/* fw_cfg items SeaBIOS reads under QEMU: the e820 map, boot order and boot-failure wait. */
+/* fw_cfg items SeaBIOS reads under QEMU: the e820 map and how long to wait before rebooting when
+ * nothing boots, -1 (wait forever, printing "No bootable device."), QEMU's default. There is no
+ * "bootorder" file: QEMU adds one only for devices given a boot index, and an empty one would
+ * read as a list with one empty entry. */
 static int fw_cfg_tables(struct machine *m)
 {
     uint8_t e820[2 * 20];
     uint64_t ram = m->mem.ram_size;
     fw_cfg_e820_pack(e820, 0, 0xA0000, 1);
     fw_cfg_e820_pack(e820 + 20, 0x100000, ram - 0x100000, 1);
-    uint32_t wait = 0;
+    uint32_t wait = 0xFFFFFFFFu;
     return fw_cfg_add_file(&m->fw_cfg, "etc/e820", e820, sizeof(e820)) < 0 ||
-           fw_cfg_add_file(&m->fw_cfg, "bootorder", "", 1) < 0 ||
            fw_cfg_add_file(&m->fw_cfg, "etc/boot-fail-wait", &wait, sizeof(wait)) < 0 ||
            fw_cfg_add_i32(&m->fw_cfg, FW_CFG_IRQ0_OVERRIDE, 1);
+}
+
+/* The boot order a BIOS on QEMU's PC reads from CMOS (SeaBIOS boot_setup): three 4-bit device
+ * codes, 1 floppy, 2 hard disk, 3 CD-ROM, first in 0x3D bits 3:0, second in 0x3D bits 7:4, third
+ * in 0x38 bits 7:4; 0x38 bit 0 set would skip the floppy boot-signature check. QEMU's default
+ * order "cad" is hard disk, CD-ROM, floppy. */
+static void cmos_boot_order(struct machine *m)
+{
+    cmos_rtc_set_byte(&m->rtc, 0x3D, 0x32);
+    cmos_rtc_set_byte(&m->rtc, 0x38, 0x10);
+}
+
+/* The CPU's TSC follows the machine's clock (cpu.h time_ns). */
+static uint64_t board_time_ns(void *opaque)
+{
+    return clock_now(opaque);
 }
 
 int pc_board_init(struct machine *m, char *err, size_t errlen)
@@ -95,6 +147,9 @@ int pc_board_init(struct machine *m, char *err, size_t errlen)
     struct io_handler post = { post_in, post_out, m, 0 };
     struct io_handler ferr = { NULL, ferr_clear, m, 0 };
 
+    m->cpu.time_ns = board_time_ns;
+    m->cpu.time_opaque = &m->clock;
+    cpu_tsc_write(&m->cpu, 0);
     m->cpu.intr_ack = pic8259_intr_ack;
     m->cpu.intr_opaque = &m->pic;
     m->irq4 = (struct irq_share){ isa_irq(m, 4), 0 };
@@ -104,6 +159,7 @@ int pc_board_init(struct machine *m, char *err, size_t errlen)
               cmos_rtc_init(&m->rtc, &m->io, &m->clock, isa_irq(m, 8), t) ||
               i8042_init(&m->kbc, &m->io, isa_irq(m, 1), isa_irq(m, 12), kbc_set_a20, kbc_reset, m) ||
               i8042_port92_init(&m->kbc, &m->io) || ioports_register(&m->io, 0x80, 1, &post) ||
+              acpi_pm_init(&m->acpi_pm, &m->io, &m->clock, isa_irq(m, ACPI_SCI_IRQ), acpi_poweroff, m) ||
               ioports_register(&m->io, 0xF0, 1, &ferr);
     m->cpu.fpu.irq13 = fpu_ferr;
     m->cpu.fpu.irq13_opaque = m;
@@ -112,14 +168,16 @@ int pc_board_init(struct machine *m, char *err, size_t errlen)
         struct irq_line line = { irq_share_set, share, i >> 1 };
         bad = uart16550_init(&m->uart[i], &m->io, com_base[i], line, &m->clock, i == 0 ? m->cfg.serial : NULL,
                              m->cfg.serial_opaque);
+        m->uart[i].instant_tx = 1;
     }
-    if (bad || pci_bus_init(&m->pci, &m->io) || !pci_add_i440fx(&m->pci, NULL, m) ||
+    if (bad || pci_bus_init(&m->pci, &m->io) || add_host_bridge(m) ||
         !pci_add_piix3(&m->pci, NULL, m) || fw_cfg_init(&m->fw_cfg, &m->io, &m->mem) || fw_cfg_tables(m)) {
         snprintf(err, errlen, "cannot set up the PC devices (ports, timers or memory)");
         return -1;
     }
     pci_bus_set_reset_handler(&m->pci, pci_reset, m);
     cmos_rtc_set_memory_size(&m->rtc, m->mem.ram_size);
+    cmos_boot_order(m);
     return 0;
 }
 
@@ -136,6 +194,8 @@ void pc_board_reset(struct machine *m)
 
 void pc_board_free(struct machine *m)
 {
+    if (m->pci.pam_changed == pam_changed)
+        free(m->pci.pam_opaque);
     pci_bus_free(&m->pci);
     fw_cfg_free(&m->fw_cfg);
 }

@@ -256,6 +256,14 @@ uint32_t pci_bar_address(const struct pci_device *d, int idx)
 
 /* --- i440FX (82441FX PMC), 00.0 --- */
 
+/* The chips themselves leave 2Ch-2Fh reserved (zero); QEMU's board puts its subsystem IDs there,
+ * Red Hat 1AF4:1100, and SeaBIOS finds "QEMU (i440fx)" by them on the host bridge (qemu_detect). */
+static void qemu_subsystem(struct pci_device *d)
+{
+    pci_config_set(d, 0x2C, 2, 0x1AF4);
+    pci_config_set(d, 0x2E, 2, 0x1100);
+}
+
 static void i440fx_write(void *opaque, struct pci_device *d, int addr, int size, uint32_t val)
 {
     (void)val;
@@ -289,6 +297,7 @@ struct pci_device *pci_add_i440fx(struct pci_bus *b, void (*pam_changed)(void *o
         d->wmask[a] = 0x33;
     for (int a = 0x60; a <= 0x67; a++) /* DRB0-7 */
         d->config[a] = 0x02;
+    qemu_subsystem(d);
     d->config[I440FX_SMRAM] = 0x02; /* C_BASE_SEG = 010: SMRAM at 0xA0000, read-only */
     d->wmask[I440FX_SMRAM] = 0x78;  /* D_OPEN, D_CLS, D_LCK, G_SMRAME (stored, not acted on) */
     return d;
@@ -321,6 +330,7 @@ struct pci_device *pci_add_piix3(struct pci_bus *b, void (*pirq_changed)(void *o
     b->piix3 = d;
     b->pirq_changed = pirq_changed;
     b->pirq_opaque = opaque;
+    qemu_subsystem(d);
     d->config[PCI_HEADER_TYPE] = 0x80; /* multifunction: IDE and USB follow at 01.1, 01.2 */
     pci_config_set(d, PCI_COMMAND, 2, 0x0007);
     pci_config_set(d, PCI_STATUS, 2, 0x0200);

@@ -170,6 +170,8 @@ static uint8_t rx_pop(struct uart16550 *u, uint64_t now)
     return b;
 }
 
+static void tx_finish(struct uart16550 *u, uint64_t now);
+
 /* Moves the next held byte into the shift register; it finishes one character time after t0. */
 static void tx_start(struct uart16550 *u, uint64_t t0)
 {
@@ -179,12 +181,14 @@ static void tx_start(struct uart16550 *u, uint64_t t0)
     u->tx_head = (u->tx_head + 1) % UART_FIFO_SIZE;
     u->tx_count--;
     u->tsr_busy = 1;
-    u->tx_deadline = t0 + uart16550_char_ns(u);
+    u->tx_deadline = t0 + (u->instant_tx ? 0 : uart16550_char_ns(u));
     u->lsr &= (uint8_t)~LSR_TEMT;
     if (!u->tx_count) {
         u->lsr |= LSR_THRE;
         u->thre_pending = 1;
     }
+    if (u->instant_tx)
+        tx_finish(u, t0);
 }
 
 static void tx_finish(struct uart16550 *u, uint64_t now)

@@ -33,6 +33,10 @@ struct uart16550 {
     void *out_opaque;
     uint16_t base;
     int irq_level; /* last level driven, so the line only sees changes */
+    /* The host side is no wire: a written character leaves at once, as in QEMU, instead of one
+     * character time later. A console driver that polls LSR for every byte with interrupts off
+     * (Linux's printk) then costs no guest time, so timer ticks are not lost to it. */
+    int instant_tx;
 
     /* registers */
     uint8_t ier, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;

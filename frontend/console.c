@@ -141,6 +141,8 @@ struct console *console_open(const char *spec, char *err, size_t errlen)
             cfmakeraw(&t);
             tcsetattr(fd, TCSANOW, &t);
         }
+        /* Nobody may have the other end open: writes must not stall the guest (console_write). */
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         con->in_fd = con->out_fd = fd;
     } else {
         snprintf(err, errlen, "unknown serial backend '%s' (stdio, file:PATH, pty or none)", spec);

@@ -9,6 +9,7 @@
 
 #include "../devices/kernel_boot.h"
 #include "../devices/machine.h"
+#include "console.h"
 #include "options.h"
 #include "trace.h"
 
@@ -18,6 +19,21 @@ static void console_stdout(void *opaque, const uint8_t *buf, size_t len)
     fwrite(buf, 1, len, stdout);
     if (memchr(buf, '\n', len))
         fflush(stdout);
+}
+
+static const struct chardev_ops serial_ops = { console_write };
+
+/* The machine's host_poll: keyboard (or pipe, or pty) bytes go to COM1; Ctrl-A X ends the run. */
+static int poll_serial(void *opaque, struct machine *m, uint64_t wait_ns)
+{
+    uint8_t buf[256];
+    size_t room = sizeof(m->pending_input) - m->npending;
+    int n = console_read(opaque, buf, room < sizeof(buf) ? room : sizeof(buf), wait_ns);
+    if (n < 0)
+        return -1;
+    if (n > 0)
+        machine_serial_input(m, buf, (size_t)n);
+    return 0;
 }
 
 static uint8_t *read_file(const char *path, size_t *size)
@@ -111,6 +127,59 @@ static int boot_kernel(struct machine *m, const struct options *o, char *err, si
     return r;
 }
 
+/* How the run ended, told to the user; returns the process exit status. */
+static int report_stop(struct machine *m, enum machine_stop stop)
+{
+    switch (stop) {
+    case MACHINE_EXITED:
+        return m->exit_status;
+    case MACHINE_QUIT:
+        return 0; /* the user quit (Ctrl-A X) */
+    case MACHINE_POWEROFF:
+        return 0; /* ACPI S5: the guest's poweroff */
+    case MACHINE_HALTED:
+        /* Linux's poweroff without ACPI ends in HLT with interrupts off: the guest is done. */
+        fprintf(stderr, "jitpc: the guest halted with interrupts disabled (powered off) at %04x:%08x\n",
+                m->cpu.seg[S_CS].sel, m->cpu.eip);
+        return 0;
+    case MACHINE_RESET:
+        fprintf(stderr, "jitpc: the guest reset the machine; ending there (--no-reboot)\n");
+        return 0;
+    case MACHINE_SHUTDOWN:
+        fprintf(stderr, "jitpc: triple fault at %04x:%08x after %" PRIu64 " instructions; ending there%s\n",
+                m->cpu.seg[S_CS].sel, m->cpu.eip, m->cpu.icount, m->bios_rom ? " (--no-reboot)" : " (no firmware to reboot)");
+        return 4;
+    case MACHINE_UNIMPL:
+        fprintf(stderr, "jitpc: stopped at %04x:%08x: the guest used %s, which jitpc does not implement yet\n",
+                m->cpu.seg[S_CS].sel, m->cpu.insn_eip, m->cpu.unimpl);
+        return 3;
+    case MACHINE_BUDGET:
+    default:
+        fprintf(stderr, "jitpc: %s at %04x:%08x after %" PRIu64 " instructions\n", machine_stop_name(stop),
+                m->cpu.seg[S_CS].sel, m->cpu.eip, m->cpu.icount);
+        return 4;
+    }
+}
+
+static enum machine_stop run_traced(struct machine *m, uint64_t max_insns)
+{
+    struct tracer *t = tracer_create(stderr);
+    if (!t) {
+        fprintf(stderr, "jitpc: cannot start the capstone disassembler\n");
+        return MACHINE_QUIT;
+    }
+    enum machine_stop stop = MACHINE_BUDGET;
+    for (uint64_t i = 0; i < max_insns; i++) {
+        int r = tracer_step(t, &m->cpu);
+        if (r == CPU_EXIT_STOP && m->exited) { stop = MACHINE_EXITED; break; }
+        if (r == CPU_EXIT_SHUTDOWN) { stop = MACHINE_SHUTDOWN; break; }
+        if (r == CPU_EXIT_UNIMPL) { stop = MACHINE_UNIMPL; break; }
+        if (r == CPU_EXIT_HALT && !m->cpu.intr && !m->cpu.nmi) { stop = MACHINE_HALTED; break; }
+    }
+    tracer_destroy(t);
+    return stop;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -122,68 +191,55 @@ int main(int argc, char **argv)
     uint8_t *bios = NULL;
     if (o.bios_path && !(bios = read_file(o.bios_path, &bios_size)))
         return 2;
+    char err[256];
+    struct console *serial = NULL, *dcon = NULL;
+    if (!(serial = console_open(o.serial, err, sizeof(err)))) {
+        fprintf(stderr, "jitpc: %s\n", err);
+        free(bios);
+        return 2;
+    }
+    if (console_pty_name(serial))
+        fprintf(stderr, "jitpc: serial port COM1 is on %s\n", console_pty_name(serial));
+    /* The debug console shares stdout with a stdio serial port; files get their own console. */
+    if (strcmp(o.debugcon, "stdio") && !(dcon = console_open(o.debugcon, err, sizeof(err)))) {
+        fprintf(stderr, "jitpc: %s\n", err);
+        console_close(serial);
+        free(bios);
+        return 2;
+    }
     struct machine_config cfg = {
         .mem_size = o.mem_size,
         .cpu = CPU_PENTIUM2,
         .bios = bios,
         .bios_size = bios_size,
-        .console = console_stdout,
+        .console = dcon ? console_write : console_stdout,
+        .console_opaque = dcon,
+        .debugcon_port = o.debugcon_port,
+        .exit_port = o.exit_port,
+        .exit_size = o.exit_size,
         .icount = o.icount,
+        .no_reboot = o.no_reboot,
+        .serial = &serial_ops,
+        .serial_opaque = serial,
+        .host_poll = poll_serial,
+        .host_opaque = serial,
     };
-    char err[256];
+    int status = 2;
     struct machine *m = machine_create(&cfg, err, sizeof(err));
     if (!m) {
         fprintf(stderr, "jitpc: %s\n", err);
-        free(bios);
-        return 2;
-    }
-    if (o.kernel_path && boot_kernel(m, &o, err, sizeof(err))) {
+    } else if (o.kernel_path && boot_kernel(m, &o, err, sizeof(err))) {
         fprintf(stderr, "jitpc: %s\n", err);
-        machine_destroy(m);
-        free(bios);
-        return 2;
-    }
-
-    enum machine_stop stop;
-    if (o.trace) {
-        struct tracer *t = tracer_create(stderr);
-        if (!t) {
-            fprintf(stderr, "jitpc: cannot start the capstone disassembler\n");
-            machine_destroy(m);
-            free(bios);
-            return 2;
-        }
-        stop = MACHINE_BUDGET;
-        for (uint64_t i = 0; i < o.max_insns; i++) {
-            int r = tracer_step(t, &m->cpu);
-            if (r == CPU_EXIT_STOP && m->exited) { stop = MACHINE_EXITED; break; }
-            if (r == CPU_EXIT_SHUTDOWN) { stop = MACHINE_SHUTDOWN; break; }
-            if (r == CPU_EXIT_UNIMPL) { stop = MACHINE_UNIMPL; break; }
-            if (r == CPU_EXIT_HALT && !m->cpu.intr && !m->cpu.nmi) { stop = MACHINE_HALTED; break; }
-        }
-        tracer_destroy(t);
     } else {
-        stop = machine_run(m, o.max_insns);
-    }
-    fflush(stdout);
-
-    int status;
-    switch (stop) {
-    case MACHINE_EXITED:
-        status = m->exit_status;
-        break;
-    case MACHINE_UNIMPL:
-        fprintf(stderr, "jitpc: stopped at %04x:%08x: the guest used %s, which jitpc does not implement yet\n",
-                m->cpu.seg[S_CS].sel, m->cpu.insn_eip, m->cpu.unimpl);
-        status = 3;
-        break;
-    default:
-        fprintf(stderr, "jitpc: %s at %04x:%08x after %" PRIu64 " instructions\n", machine_stop_name(stop),
-                m->cpu.seg[S_CS].sel, m->cpu.eip, m->cpu.icount);
-        status = stop == MACHINE_HALTED ? 0 : 4;
-        break;
+        enum machine_stop stop = o.trace ? run_traced(m, o.max_insns) : machine_run(m, o.max_insns);
+        fflush(stdout);
+        console_close(serial); /* the terminal back to cooked mode before any message */
+        serial = NULL;
+        status = report_stop(m, stop);
     }
     machine_destroy(m);
+    console_close(serial);
+    console_close(dcon);
     free(bios);
     return status;
 }

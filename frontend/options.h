@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define OPT_MAX_CHARDEVS 8
+
 struct options {
     const char *bios_path;
     const char *kernel_path;   /* --kernel: bzImage or Multiboot ELF, booted directly */
@@ -15,6 +17,16 @@ struct options {
     uint64_t max_insns; /* UINT64_MAX unless --max-insns */
     int trace;
     int icount;         /* --icount: deterministic guest time */
+    int no_reboot;      /* --no-reboot: a guest reset or triple fault ends jitpc */
+    int nographic;      /* --nographic / -display none: no window (the only display so far) */
+    char serial[4096];  /* COM1's host side as a console spec: stdio, file:PATH, pty, none */
+    char debugcon[4096];/* the debug console's: stdio (default), file:PATH, none */
+    uint16_t debugcon_port; /* 0: 0xE9 */
+    uint16_t exit_port, exit_size; /* isa-debug-exit (0: 0xF4, 1 byte) */
+    /* -chardev BACKEND,id=ID[,path=P]: named host ends that -serial chardev:ID and
+     * -device isa-debugcon,chardev=ID refer to */
+    int nchardevs;
+    struct { char id[64]; char spec[4096]; } chardev[OPT_MAX_CHARDEVS];
 };
 
 /* Returns -1 to go on, or the exit status to end with (0 after --help, 2 on a usage error,

@@ -102,11 +102,20 @@ void physmem_set_a20(struct physmem *pm, int enabled)
     pm->a20_mask = enabled ? 0xFFFFFFFFu : ~(1u << 20);
 }
 
+int physmem_set_code(struct physmem *pm, uint32_t addr, int on)
+{
+    uintptr_t *e = &pm->map[(addr & pm->a20_mask) >> PM_PAGE_BITS];
+    if (*e == 0 || (*e & (PME_MMIO | PME_ROM)))
+        return 0;
+    *e = on ? *e | PME_CODE : *e & ~(uintptr_t)PME_CODE;
+    return 1;
+}
+
 uint8_t *phys_host_ptr(struct physmem *pm, uint32_t addr, int writable)
 {
     addr &= pm->a20_mask;
     uintptr_t e = pm->map[addr >> PM_PAGE_BITS];
-    if (e == 0 || (e & PME_MMIO) || (writable && (e & PME_ROM)))
+    if (e == 0 || (e & PME_MMIO) || (writable && (e & (PME_ROM | PME_CODE))))
         return NULL;
     return (uint8_t *)(e & ~(uintptr_t)(PM_PAGE_SIZE - 1)) + (addr & (PM_PAGE_SIZE - 1));
 }
@@ -140,9 +149,10 @@ static void write_in_page(struct physmem *pm, uint32_t addr, int size, uint32_t 
     if (e == 0 || (e & PME_ROM))
         return;
     uint8_t *p = (uint8_t *)(e & ~(uintptr_t)(PM_PAGE_SIZE - 1)) + (addr & (PM_PAGE_SIZE - 1));
-    memcpy(p, &val, (size_t)size); /* little-endian host: the low bytes go first */
-    if (pm->code_write)
+    /* Before the store: the hook may want the old bytes (the JIT's --verify undo log). */
+    if ((e & PME_CODE) && pm->code_write)
         pm->code_write(pm->code_write_opaque, addr, size);
+    memcpy(p, &val, (size_t)size); /* little-endian host: the low bytes go first */
 }
 
 uint32_t phys_read(struct physmem *pm, uint32_t addr, int size)
@@ -198,7 +208,7 @@ void phys_write_buf(struct physmem *pm, uint32_t addr, const void *src, size_t l
         if (chunk > len)
             chunk = len;
         uint8_t *p = phys_host_ptr(pm, addr, 1);
-        if (p && !pm->code_write) {
+        if (p) { /* NULL for code pages too: their bytes go through phys_write and code_write */
             memcpy(p, s, chunk);
         } else {
             for (size_t i = 0; i < chunk; i++)

@@ -29,6 +29,10 @@ struct mmio_region {
  * Zero means "nothing there": reads float high (0xFF), writes are dropped, as on an ISA bus. */
 #define PME_ROM 1u  /* host-backed, read-only: writes are dropped */
 #define PME_MMIO 2u /* (index << 2) | PME_MMIO, no host pointer */
+/* On a RAM entry only (never with PME_MMIO, whose index bits overlap it): the page holds bytes
+ * that jit/ translated. Its writable host pointer is withheld (phys_host_ptr), so the TLB sends
+ * stores to the slow path, and every store to it calls code_write (QEMU's "has code" bit). */
+#define PME_CODE 4u
 
 struct physmem {
     uint8_t *ram;           /* guest RAM, mapped lazily: pages commit on first touch */
@@ -37,7 +41,7 @@ struct physmem {
     uint32_t a20_mask;      /* ~(1 << 20) while the A20 gate is closed, else all ones */
     struct mmio_region mmio[PM_MAX_MMIO];
     int nmmio;
-    /* Called after a CPU or device store to a page marked in code_pages (set by the JIT later). */
+    /* Called just before a CPU or device store to a page marked PME_CODE (installed by jit/). */
     void (*code_write)(void *opaque, uint32_t paddr, int size);
     void *code_write_opaque;
 };
@@ -61,7 +65,12 @@ void phys_write(struct physmem *pm, uint32_t addr, int size, uint32_t val);
 void phys_read_buf(struct physmem *pm, uint32_t addr, void *dst, size_t len);
 void phys_write_buf(struct physmem *pm, uint32_t addr, const void *src, size_t len);
 
-/* Host pointer for a byte of RAM or ROM, or NULL (MMIO, unmapped). writable selects RAM only. */
+/* Marks (on = 1) or unmarks the RAM page holding addr as holding translated code (PME_CODE);
+ * ROM, MMIO and unmapped pages are left alone. Returns 1 when the page is RAM. */
+int physmem_set_code(struct physmem *pm, uint32_t addr, int on);
+
+/* Host pointer for a byte of RAM or ROM, or NULL (MMIO, unmapped). writable selects RAM only,
+ * and not a page marked PME_CODE (its stores must go through phys_write). */
 uint8_t *phys_host_ptr(struct physmem *pm, uint32_t addr, int writable);
 
 #endif

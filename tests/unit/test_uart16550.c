@@ -394,10 +394,31 @@ static void test_fifo_reset(void **state)
     assert_int_equal(rd(f, 5) & 0x01, 0);
 }
 
+/* With instant_tx (the machine's setting) a written byte reaches the host at once and the
+ * transmitter is empty again before the guest's next LSR poll; a THRE interrupt still follows. */
+static void test_instant_tx_sends_at_once_and_leaves_transmitter_empty(void **state)
+{
+    struct fx *f = *state;
+    f->u.instant_tx = 1;
+    fast_8n1(f);
+    wr(f, 1, 0x02); /* ETBEI */
+    wr(f, 4, 0x08); /* OUT2 gates the IRQ line */
+    uint64_t t0 = f->icount;
+    wr(f, 0, 'o');
+    wr(f, 0, 'k');
+    assert_int_equal(f->outlen, 2);
+    assert_memory_equal(f->out, "ok", 2);
+    assert_int_equal(rd(f, 5) & 0x60, 0x60); /* THRE | TEMT with no time passed */
+    assert_int_equal(f->icount, t0);
+    assert_int_equal(f->irq, 1);
+    assert_int_equal(rd(f, 2) & 0x0F, 0x02); /* THRE interrupt identified */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_scratch_register, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_instant_tx_sends_at_once_and_leaves_transmitter_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dlab_divisor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thr_reaches_sink_after_char_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_transmit_back_to_back, setup, teardown),

@@ -1,0 +1,216 @@
+/* The dispatcher: jit_run (cpu_run's contract), the trampoline between C and translated code,
+ * the helpers translated code calls, and the JIT's creation. Events, faults and budget follow
+ * cpu_step exactly: blocks run only when no event is pending, and every handler call goes
+ * through cpu_step_decoded, so interrupts land at the interpreter's instruction boundaries. */
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "jit_internal.h"
+
+#define DEFAULT_CODE_CACHE (32u << 20)
+
+/* The trampoline: saves the host's callee-saved registers, keeps struct cpu in RBX and struct
+ * jit in R12 for the blocks, and jumps to the block; blocks leave through exit_stub with their
+ * result in RAX. The stack stays 16-byte aligned at every call a block makes. */
+static void build_trampoline(struct jit *j)
+{
+    struct emit e;
+    emit_init(&e, j->code, 256);
+    static const int saved[] = { H_RBP, H_RBX, H_R12, H_R13, H_R14, H_R15 };
+    for (int i = 0; i < 6; i++)
+        emit_push(&e, saved[i]);
+    emit_alu_imm_reg(&e, 8, 5, H_RSP, 8);     /* sub rsp, 8: 8 (return address) + 48 + 8 */
+    emit_op_rr(&e, 8, 0x89, H_RDI, H_RBX);    /* mov rbx, rdi */
+    emit_op_rr(&e, 8, 0x89, H_RSI, H_R12);    /* mov r12, rsi */
+    emit_jmp_reg(&e, H_RDX);
+    j->exit_stub = e.p;
+    emit_alu_imm_reg(&e, 8, 0, H_RSP, 8);
+    for (int i = 5; i >= 0; i--)
+        emit_pop(&e, saved[i]);
+    emit_ret(&e);
+    j->enter = (uint8_t *(*)(struct cpu *, struct jit *, const uint8_t *))(void *)j->code;
+    j->code_start = j->code_used = 256;
+}
+
+struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
+{
+    if (!code_cache_bytes)
+        code_cache_bytes = DEFAULT_CODE_CACHE;
+    if (code_cache_bytes < 65536)
+        code_cache_bytes = 65536;
+    struct jit *j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    j->c = c;
+    j->code_size = code_cache_bytes;
+    /* Read, write and execute at once: patching chains in place is then a plain store (W^X is
+     * not required here; see issue 5). */
+    j->code = mmap(NULL, code_cache_bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* Block records and decoded instructions: as much again, committed only where used. */
+    j->meta_size = code_cache_bytes;
+    j->meta = mmap(NULL, j->meta_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (j->code == MAP_FAILED || j->meta == MAP_FAILED) {
+        if (j->code != MAP_FAILED)
+            munmap(j->code, j->code_size);
+        if (j->meta != MAP_FAILED)
+            munmap(j->meta, j->meta_size);
+        free(j);
+        return NULL;
+    }
+    build_trampoline(j);
+    j->result = CPU_EXIT_BUDGET;
+    c->mem->code_write = jit_code_write;
+    c->mem->code_write_opaque = j;
+    return j;
+}
+
+void jit_destroy(struct jit *j)
+{
+    if (!j)
+        return;
+    if (j->verifying) {
+        j->verifying = 0;
+        for (uint32_t pn = 0; pn < PM_PAGES; pn++)
+            physmem_set_code(j->c->mem, pn << PM_PAGE_BITS, 0);
+    }
+    jit_flush_all(j); /* clears the PME_CODE bits it set */
+    if (j->c->mem->code_write_opaque == j) {
+        j->c->mem->code_write = NULL;
+        j->c->mem->code_write_opaque = NULL;
+    }
+    munmap(j->code, j->code_size);
+    munmap(j->meta, j->meta_size);
+    free(j->vstate);
+    free(j->vbytes);
+    free(j);
+}
+
+void jit_flush(struct jit *j)
+{
+    jit_flush_all(j);
+}
+
+void jit_set_dump(struct jit *j, FILE *out)
+{
+    j->dump = out;
+}
+
+/* Anything that makes the next step more than "run the instruction at CS:EIP": an event to
+ * deliver, HLT, an interrupt shadow, single-step or debug registers. The interpreter takes
+ * those steps; blocks run only between them. */
+static int needs_interpreter(const struct cpu *c)
+{
+    return c->stop | c->halted | c->shadow | c->nmi | (c->intr && (c->eflags & F_IF)) |
+           ((c->eflags & (F_TF | F_RF)) != 0) | c->dbg_exec | c->dbg_data | c->dbg_io;
+}
+
+static int events_pending(const struct cpu *c)
+{
+    return c->stop | c->nmi | (c->intr && (c->eflags & F_IF));
+}
+
+/* A handler call from translated code: one cpu_step with the instruction already decoded.
+ * Returns 0 when the block may go on with the next instruction, else 1 (left at a boundary). */
+uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
+{
+    j->steps_left--;
+    j->stats.fallback[((unsigned)in->op << 3) | ((opcode_table[in->op].fl & OPF_GROUP) ? in->reg : 0)]++;
+    int r = cpu_step_decoded(c, in);
+    if (r != CPU_EXIT_BUDGET) {
+        j->result = r;
+        return 1;
+    }
+    uint32_t next = c->insn_eip + in->len;
+    if (!code32(c))
+        next &= 0xFFFF;
+    if ((c->last_fault >= 0) | (c->last_intr >= 0) | (c->eip != next))
+        return 1;
+    if (j->invalidated) {
+        j->stats.smc_exits++;
+        return 1;
+    }
+    return events_pending(c) | (c->tlb.flushes != j->tlb_flushes);
+}
+
+/* The slow path of an inline instruction with a memory access (translate_inline.c): the whole
+ * instruction through its interpreter handler, with its start as the fault snapshot (nothing of
+ * the guest state changed before the probe). On a fault the state is put back to the
+ * instruction's start and the block left there (returns 1): the dispatcher's cpu_step runs the
+ * instruction again and delivers the fault exactly as the interpreter does (its accesses had no
+ * side effect before the fault but accessed/dirty bits, which the run sets again). After a
+ * branch, a store into code, an event raised by MMIO or a TLB flush, the block is left after
+ * the instruction, counted (returns 1 too). */
+uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip)
+{
+    j->stats.slow_mem++;
+    uint32_t next = eip + in->len;
+    if (!code32(c))
+        next &= 0xFFFF;
+    memcpy(c->snap_r, c->r, sizeof(c->r));
+    c->snap_eip = eip;
+    c->snap_eflags = c->eflags;
+    c->snap_seg_valid = 0;
+    c->insn_eip = eip;
+    c->eip = next;
+    jmp_buf jb;
+    jmp_buf *volatile outer = c->fault_jb;
+    volatile uint32_t cr2 = c->cr[2];
+    c->fault_jb = &jb;
+    if (setjmp(jb)) {
+        c->fault_jb = outer;
+        c->eip = eip;
+        c->cr[2] = cr2; /* #PF set it: the interpreter's run of the instruction sets it again */
+        j->interp_next = 1;
+        return 1;
+    }
+    if (in->mem)
+        c->ea = (in->d->fl & OPF_MOFFS) ? in->disp : ea_offset(c, in);
+    in->d->exec(c, in);
+    c->fault_jb = outer;
+    if ((in->d->fl & OPF_BRANCH) | j->invalidated | events_pending(c) | (c->tlb.flushes != j->tlb_flushes)) {
+        if (j->invalidated)
+            j->stats.smc_exits++;
+        c->icount++;
+        c->tsc++;
+        j->steps_left--;
+        return 1;
+    }
+    return 0;
+}
+
+int jit_run(struct jit *j, struct cpu *c, uint64_t budget)
+{
+    j->steps_left = budget > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)budget;
+    j->result = CPU_EXIT_BUDGET;
+    struct jit_exit *from = NULL;
+    while (j->steps_left > 0) {
+        uint64_t flushes = j->stats.flushes;
+        struct jit_block *b = (needs_interpreter(c) | j->interp_next) ? NULL : jit_lookup(j, c);
+        j->interp_next = 0;
+        if (j->stats.flushes != flushes)
+            from = NULL; /* the exit it names was in the cache just emptied */
+        if (!b || b->ninsn == 0 || b->ninsn > j->steps_left) {
+            j->steps_left--;
+            j->stats.interp_steps++;
+            int r = cpu_step(c);
+            if (r != CPU_EXIT_BUDGET)
+                return r;
+            from = NULL;
+            continue;
+        }
+        if (from)
+            jit_chain(j, from, b);
+        j->invalidated = 0;
+        j->tlb_flushes = c->tlb.flushes;
+        j->stats.entries++;
+        from = (struct jit_exit *)(void *)j->enter(c, j, b->code);
+        if (j->result != CPU_EXIT_BUDGET) {
+            int r = j->result;
+            j->result = CPU_EXIT_BUDGET;
+            return r;
+        }
+    }
+    return CPU_EXIT_BUDGET;
+}

@@ -1,0 +1,154 @@
+/* What the JIT's files share: the translation block, the per-page block lists, the code cache
+ * and the struct jit that holds them all (no globals: one per CPU).
+ * Layout after QEMU TCG's TranslationBlock and page descriptors (see ../shared/STYLE.md). */
+#ifndef JITPC_JIT_JIT_INTERNAL_H
+#define JITPC_JIT_JIT_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../cpu/decode.h"
+#include "../cpu/interp.h"
+#include "emit_x64.h"
+#include "jit.h"
+
+#define JIT_MAX_INSNS 64        /* size cap of a block, in guest instructions */
+#define JIT_JC_BITS 12          /* jump cache: 4096 entries by virtual EIP */
+#define JIT_HASH_BITS 14        /* block hash: 16384 chains by physical address */
+#define JIT_PAGE_HASH_BITS 10   /* pages holding code */
+#define JIT_GRANULE_BITS 6
+#define JIT_WLOG 4096           /* stores one verified block may make */      /* 64-byte granules: 64 per 4 KiB page, one uint64_t of bits */
+
+/* Mode bits of the block key: what changes how bytes decode or what checks an access needs. */
+#define JM_CODE32 0x001u     /* CS.D */
+#define JM_STACK32 0x002u    /* SS.B */
+#define JM_CPL_SHIFT 2       /* 2 bits of CPL */
+#define JM_PE 0x010u
+#define JM_VM 0x020u
+#define JM_PG 0x040u
+#define JM_SIMPLE_SHIFT 8    /* per segment: reads and writes need only an expand-up limit check */
+#define JM_FLAT_SHIFT 16     /* per segment: simple, base 0 and limit 4 GiB: no check, no base add */
+
+struct jit_block;
+
+/* An exit of a block to a known guest EIP that can be chained: its jmp rel32 first falls through
+ * to "return to the dispatcher", and is patched to jump straight into the next block. */
+struct jit_exit {
+    struct jit_block *from;
+    uint8_t *patch;           /* the rel32 field; NULL when this exit cannot be chained */
+    uint32_t eip;             /* guest EIP the exit continues at */
+    struct jit_block *to;     /* the block it is chained to, or NULL */
+    struct jit_exit *next_in; /* the next exit chained into the same block */
+};
+
+struct jit_block {
+    /* the key */
+    uint32_t phys;            /* guest physical address of the first byte */
+    uint32_t eip;             /* virtual EIP of the first instruction */
+    uint32_t cs_base, cs_limit;
+    uint32_t mode;            /* JM_* */
+    const uint8_t *host;      /* host address of the first byte (a remapped page no longer matches) */
+    /* the translation */
+    uint32_t phys_end;        /* one past the last guest byte (same page as phys) */
+    uint16_t ninsn;
+    uint16_t ninline;         /* instructions translated inline (the rest call handlers) */
+    struct insn *insns;       /* pre-decoded, for the handler calls */
+    uint8_t *code;
+    uint32_t code_len;
+    struct jit_exit exits[2];
+    int nexits;
+    struct jit_exit *incoming; /* exits of other blocks chained into this one */
+    struct jit_block *hash_next, *page_next;
+    uint8_t valid;
+};
+
+/* A guest physical page holding the start of translated code. */
+struct jit_page {
+    uint32_t page;            /* physical page number */
+    uint64_t granules;        /* bit g: some valid block has bytes in granule g */
+    struct jit_block *blocks;
+    struct jit_page *next;    /* hash chain */
+};
+
+struct jit_stats {
+    uint64_t blocks, insns, inline_insns, code_bytes;
+    uint64_t translate_ns;
+    uint64_t flushes, invalidations, chains;
+    uint64_t entries;         /* blocks entered from the dispatcher */
+    uint64_t interp_steps;    /* steps the dispatcher gave to cpu_step (no block, or events) */
+    uint64_t smc_exits;       /* blocks left early because a store invalidated code */
+    uint64_t slow_mem;        /* inline memory accesses that took the out-of-line path */
+    uint64_t fallback[512 * 8]; /* handler calls by opcode (0x000-0x1FF) * 8 + ModRM.reg of groups */
+};
+
+struct jit {
+    struct cpu *c;
+    int64_t steps_left;       /* steps of jit_run's budget not yet used: block prologues read it */
+    int result;               /* an enum cpu_exit other than BUDGET that a handler call returned */
+    uint8_t invalidated;      /* the write hook invalidated a block since the dispatcher entered one */
+    uint8_t interp_next;      /* an inline access faulted: the interpreter runs that instruction again */
+    uint64_t tlb_flushes;     /* c->tlb.flushes when the running block was entered */
+
+    /* code cache: trampoline at the start, then blocks; flushed whole when full */
+    uint8_t *code;
+    size_t code_size, code_used, code_start;
+    uint8_t *(*enter)(struct cpu *c, struct jit *j, const uint8_t *code); /* returns a jit_exit or NULL */
+    const uint8_t *exit_stub;   /* blocks jump here to return to the dispatcher (RAX = result) */
+    /* block records, decoded instructions and page records: a bump arena flushed with the code */
+    uint8_t *meta;
+    size_t meta_size, meta_used;
+
+    struct jit_block *hash[1u << JIT_HASH_BITS];
+    struct jit_block *jc[1u << JIT_JC_BITS];
+    struct jit_page *pages[1u << JIT_PAGE_HASH_BITS];
+
+    FILE *dump;
+    struct jit_stats stats;
+
+    /* --verify (verify.c) */
+    uint8_t verifying;        /* every RAM page stays PME_CODE, so every store passes the hook */
+    uint8_t logging;          /* the hook records each store's old bytes in wlog */
+    uint8_t wlog_full;
+    uint32_t wlog_n;
+    struct jit_wlog {
+        uint32_t paddr;
+        int size;
+        uint32_t old;         /* bytes before the store */
+    } wlog[JIT_WLOG];
+    struct cpu *vstate;       /* two CPU copies: before the block, and after it under the JIT */
+    /* Each byte either run stored to, with its value as the JIT left it (or, for bytes only the
+     * interpreter stored to, as it was before the block). */
+    struct byte_rec {
+        uint32_t addr;
+        uint8_t jit, ok;
+    } *vbytes;
+    uint64_t verified_blocks, verify_skipped;
+};
+
+/* cache.c */
+void *jit_meta_alloc(struct jit *j, size_t n);
+uint32_t jit_mode_of(const struct cpu *c);
+struct jit_block *jit_lookup(struct jit *j, struct cpu *c);
+void jit_register_block(struct jit *j, struct jit_block *b);
+void jit_invalidate_block(struct jit *j, struct jit_block *b);
+void jit_chain(struct jit *j, struct jit_exit *x, struct jit_block *to);
+void jit_code_write(void *opaque, uint32_t paddr, int size);
+void jit_flush_all(struct jit *j);
+
+/* translate.c: a block for the instruction at CS:EIP (lin, phys, host as the TLB gave them), or
+ * NULL when it cannot start one there (the dispatcher lets the interpreter run it). */
+struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
+                                uint32_t mode);
+
+/* dispatch.c: the helpers translated code calls. */
+uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
+uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
+
+/* verify.c */
+void jit_verify_log(struct jit *j, uint32_t paddr, int size);
+void jit_verify_mark_all(struct jit *j);
+
+/* dump.c */
+void jit_dump_block(struct jit *j, const struct jit_block *b, const uint8_t *guest);
+
+#endif

@@ -1,0 +1,193 @@
+/* The translator: decodes a guest basic block (to a control transfer, a mode-changing
+ * instruction, the end of the page or JIT_MAX_INSNS) and emits its host code: inline code for
+ * the simple, hot instructions (translate_inline.c) and a call to the interpreter's own handler,
+ * through cpu_step_decoded, for everything else (Blink's approach: complete from day one). */
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+
+#include "translate.h"
+
+/* Instructions that change what the block key or the inline code assumed (segment caches)
+ * without the table marking them OPF_SYSTEM: LES LDS LFS LGS, POP FS, POP GS. */
+static int ends_block(const struct insn *in)
+{
+    switch (in->op) {
+    case 0xC4: case 0xC5: case 0x1B4: case 0x1B5: case 0x1A1: case 0x1A9: return 1;
+    }
+    return (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) != 0;
+}
+
+void tr_counts(struct tctx *t, int n)
+{
+    if (n == 0)
+        return; /* n < 0 takes counts back (the slow paths add them around their call) */
+    emit_alu_imm_mem(&t->e, 8, 0, H_RBX, CPU_OFF(icount), (uint32_t)n);
+    emit_alu_imm_mem(&t->e, 8, 0, H_RBX, CPU_OFF(tsc), (uint32_t)n);
+    emit_alu_imm_mem(&t->e, 8, 5, H_R12, JIT_OFF(steps_left), (uint32_t)n);
+}
+
+void tr_flush_counts(struct tctx *t)
+{
+    tr_counts(t, t->pending);
+    t->pending = 0;
+}
+
+void tr_to_nochain(struct tctx *t, uint8_t *field)
+{
+    if (t->nfix < (int)(sizeof(t->fix) / sizeof(t->fix[0])))
+        t->fix[t->nfix++] = field;
+    else
+        t->e.overflow = 1; /* cannot happen with JIT_MAX_INSNS; fail safe */
+}
+
+void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
+{
+    struct jit_block *b = t->b;
+    tr_counts(t, counted);
+    emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
+    if (b->nexits == 2) {
+        tr_to_nochain(t, emit_jmp32(&t->e, NULL));
+        return;
+    }
+    struct jit_exit *x = &b->exits[b->nexits++];
+    x->from = b;
+    x->eip = eip;
+    /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
+     * the TLB check of a page it has not been through (QEMU does the same in system mode). */
+    uint32_t lin0 = b->cs_base + b->eip, lin1 = b->cs_base + eip;
+    if (chainable && ((lin0 ^ lin1) & TLB_PAGE_MASK) == 0 && eip <= b->cs_limit)
+        x->patch = emit_jmp32(&t->e, NULL); /* rel32 = 0: falls through to the return below */
+    emit_mov_imm64(&t->e, H_RAX, (uint64_t)(uintptr_t)x);
+    emit_jmp32(&t->e, t->j->exit_stub);
+}
+
+/* The handler call: EIP of the instruction stored, cpu_step_decoded through jit_helper_step,
+ * which counts the step and says whether the block may go on. */
+static void emit_fallback(struct tctx *t, int i, int last)
+{
+    const struct insn *in = &t->b->insns[i];
+    tr_flush_counts(t);
+    emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[i]);
+    emit_op_rr(&t->e, 8, 0x89, H_RBX, H_RDI);
+    emit_op_rr(&t->e, 8, 0x89, H_R12, H_RSI);
+    emit_mov_imm64(&t->e, H_RDX, (uint64_t)(uintptr_t)in);
+    emit_call_abs(&t->e, (const void *)jit_helper_step);
+    if (last && ends_block(in)) {
+        tr_to_nochain(t, emit_jmp32(&t->e, NULL));
+        return;
+    }
+    emit_op_rr(&t->e, 4, 0x85, H_RAX, H_RAX);
+    tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
+}
+
+struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
+                                uint32_t mode)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct jit_block *b = jit_meta_alloc(j, sizeof(*b));
+    struct tctx tc;
+    struct tctx *t = &tc;
+    if (!b)
+        return NULL;
+    memset(t, 0, sizeof(*t));
+    t->fused_cc = -1;
+    t->j = j;
+    t->c = c;
+    t->b = b;
+    t->mode = mode;
+    b->phys = phys;
+    b->eip = c->eip;
+    b->cs_base = c->seg[S_CS].base;
+    b->cs_limit = c->seg[S_CS].limit;
+    b->mode = mode;
+    b->host = host;
+
+    /* Decode: every instruction whole inside the page and the CS limit, none wrapping IP. */
+    struct insn ins[JIT_MAX_INSNS];
+    int code32 = (mode & JM_CODE32) != 0;
+    uint32_t eip = c->eip, off = lin & (PM_PAGE_SIZE - 1);
+    int n = 0;
+    while (n < JIT_MAX_INSNS) {
+        if (eip > b->cs_limit)
+            break;
+        uint64_t room = (uint64_t)b->cs_limit + 1 - eip;
+        size_t avail = PM_PAGE_SIZE - off;
+        if (avail > 15)
+            avail = 15;
+        if (avail > room)
+            avail = (size_t)room;
+        if (decode(host + (off - (lin & (PM_PAGE_SIZE - 1))), avail, code32, &ins[n]) < 0)
+            break; /* not whole here, or #UD / too long: the interpreter raises what it must */
+        if (!code32 && eip + ins[n].len > 0xFFFF)
+            break;
+        t->eips[n] = eip;
+        eip += ins[n].len;
+        off += ins[n].len;
+        n++;
+        if (ends_block(&ins[n - 1]) || off >= PM_PAGE_SIZE)
+            break;
+    }
+    t->eips[n] = eip;
+    b->ninsn = (uint16_t)n;
+    b->phys_end = phys + (off - (lin & (PM_PAGE_SIZE - 1)));
+    if (n == 0) {
+        b->phys_end = phys;
+        jit_register_block(j, b);
+        return b; /* a negative entry: the interpreter runs this instruction */
+    }
+    b->insns = jit_meta_alloc(j, sizeof(struct insn) * (size_t)n);
+    if (!b->insns)
+        return NULL;
+    memcpy(b->insns, ins, sizeof(struct insn) * (size_t)n);
+
+    /* Emit. */
+    uint8_t *start = j->code + j->code_used;
+    emit_init(&t->e, start, j->code_size - j->code_used);
+    b->code = start;
+    /* Prologue: the one check of a block entry, made again on chained entries: enough budget
+     * for the whole block (the dispatcher runs the rest one step at a time) and no stop. */
+    emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)n);
+    tr_to_nochain(t, emit_jcc32(&t->e, CC_L, NULL));
+    emit_alu_imm_mem(&t->e, 1, 7, H_RBX, CPU_OFF(stop), 0);
+    tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
+
+    int done = 0; /* the last instruction emitted its own exits */
+    for (int i = 0; i < n; i++) {
+        int last = i == n - 1;
+        t->i = i;
+        if (tr_inline(t, &b->insns[i], last)) {
+            b->ninline++;
+            done = last && t->exited;
+            continue;
+        }
+        emit_fallback(t, i, last);
+        t->fused_cc = -1;
+        done = last && ends_block(&b->insns[i]);
+    }
+    if (!done)
+        tr_exit(t, t->eips[n], t->pending, 1);
+    /* The shared "return to the dispatcher, no chaining" tail. */
+    uint8_t *nochain = t->e.p;
+    emit_op_rr(&t->e, 4, 0x31, H_RAX, H_RAX);
+    emit_jmp32(&t->e, j->exit_stub);
+    tr_emit_cold(t);
+    if (t->e.overflow)
+        return NULL;
+    for (int k = 0; k < t->nfix; k++)
+        emit_patch_rel32(t->fix[k], nochain);
+    b->code_len = (uint32_t)(t->e.p - start);
+    j->code_used = (j->code_used + b->code_len + 15) & ~(size_t)15;
+    jit_register_block(j, b);
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    j->stats.blocks++;
+    j->stats.insns += (uint64_t)n;
+    j->stats.inline_insns += b->ninline;
+    j->stats.code_bytes += b->code_len;
+    j->stats.translate_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+    if (j->dump)
+        jit_dump_block(j, b, host);
+    return b;
+}

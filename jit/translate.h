@@ -1,0 +1,51 @@
+/* The translator's working state and the pieces translate.c (block structure, exits, handler
+ * calls) and translate_inline.c (inline instructions, their out-of-line slow paths) share. */
+#ifndef JITPC_JIT_TRANSLATE_H
+#define JITPC_JIT_TRANSLATE_H
+
+#include <stddef.h>
+
+#include "jit_internal.h"
+
+#define CPU_OFF(f) ((int32_t)offsetof(struct cpu, f))
+#define JIT_OFF(f) ((int32_t)offsetof(struct jit, f))
+
+/* An out-of-line slow path of an inline memory access, emitted after the block's hot code. */
+struct cold {
+    uint8_t *j[3];        /* the hot path's branches to it (limit check, TLB compare, RET target) */
+    int nj;
+    uint8_t *resume;      /* where the hot path goes on */
+    int i;                /* guest instruction index */
+    int pending;          /* inline instructions before it not yet counted */
+    int branch;           /* a CALL or RET: the handler transfers control, the block is left */
+};
+
+struct tctx {
+    struct jit *j;
+    struct cpu *c;
+    struct jit_block *b;
+    struct emit e;
+    uint32_t mode;
+    int i;                            /* index of the instruction being translated */
+    int pending;                      /* inline instructions emitted since counts were last added */
+    int exited;                       /* the instruction just translated emitted the block's exits */
+    int fused_cc;                     /* >= 0: DL holds this guest condition, set by the previous insn */
+    uint32_t eips[JIT_MAX_INSNS + 1]; /* EIP of each instruction, and the one after the last */
+    uint8_t *fix[2 * JIT_MAX_INSNS + 8]; /* rel32 fields to point at the "no chain" return */
+    int nfix;
+    struct cold cold[JIT_MAX_INSNS];
+    int ncold;
+};
+
+/* translate.c */
+void tr_counts(struct tctx *t, int n);      /* icount, tsc += n; steps_left -= n */
+void tr_flush_counts(struct tctx *t);       /* tr_counts(pending), pending = 0 */
+void tr_to_nochain(struct tctx *t, uint8_t *field);
+/* A block exit to guest EIP eip, counting counted instructions first. */
+void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable);
+
+/* translate_inline.c: emits instruction t->i inline and returns 1, or returns 0 (handler call). */
+int tr_inline(struct tctx *t, const struct insn *in, int last);
+void tr_emit_cold(struct tctx *t);
+
+#endif

@@ -1,0 +1,328 @@
+/* The JIT against the interpreter: the same guest snippets run on two identical machines, one
+ * with cpu_run and one with jit_run, must end in the same registers, flags, EIP, instruction
+ * count and memory; also self-modifying code, a fault on the third memory access of a block,
+ * budgets that end inside blocks, and the chaining of direct jumps. Issue 5. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "../../jit/jit_internal.h"
+
+/* Bytes assembled with nasm from the sources quoted above each array. */
+/* loop16 (bits 16, org 0x1000): a real-mode loop of 32-bit ALU ops, loads and stores through
+ * DI, LEA, a CALL to a leaf, PUSH/POP, 8- and 16-bit ALU with ADC/SBB, taken and untaken Jcc:
+ *   mov esi,0 / mov edi,0x2000 / mov ecx,300
+ *   .l: mov eax,[di] / add eax,ecx / xor eax,0x5A5A5A5A / mov [di+4],eax / lea ebx,[eax+ecx*2+7]
+ *   cmp ebx,eax / jb .s / inc esi / .s: call leaf / push eax / pop edx / and edx,0xFF / sub dl,3
+ *   adc dh,bl / sbb ax,bx / test ah,0x40 / jz .n / or bh,al / .n: add di,4 / and di,0x0FFC
+ *   or di,0x2000 / dec ecx / jnz .l / hlt / leaf: sub eax,esi / ret
+ * loop32 (bits 32): the same kind of loop in flat protected mode, with IMUL, MOVZX, a byte
+ * store through a scaled index, JO/JNP/JL/JG, NEG, XCHG of byte registers, SHL.
+ * smc_next: mov ecx,5 / mov byte [.patch+1],42 / .patch: mov al,7 / mov bl,al /
+ *   mov dword [.p2+1],0x12345678 / nop / nop / .p2: mov edx,0 / hlt
+ * smc_loop: mov ecx,50 / xor eax,eax / .l: add eax,1 (imm8 rewritten each pass) /
+ *   mov byte [.l+2],cl / dec ecx / jnz .l / hlt
+ * fault3: mov eax,[0x100] / mov ebx,0x11 / mov [0x104],ebx / add eax,ebx / mov ecx,[0x20000] /
+ *   mov edx,1 / hlt  (the third access is past a 64 KiB DS limit: #GP(0)) */
+static const uint8_t code_fault3[] = {   0xa1, 0x00, 0x01, 0x00, 0x00, 0xbb, 0x11, 0x00, 0x00, 0x00, 0x89, 0x1d,  0x04, 0x01, 0x00, 0x00, 0x01, 0xd8, 0x8b, 0x0d, 0x00, 0x00, 0x02, 0x00,  0xba, 0x01, 0x00, 0x00, 0x00, 0xf4 };
+static const uint8_t code_loop16[] = {   0x66, 0xbe, 0x00, 0x00, 0x00, 0x00, 0x66, 0xbf, 0x00, 0x20, 0x00, 0x00,  0x66, 0xb9, 0x2c, 0x01, 0x00, 0x00, 0x66, 0x8b, 0x05, 0x66, 0x01, 0xc8,  0x66, 0x35, 0x5a, 0x5a, 0x5a, 0x5a, 0x66, 0x89, 0x45, 0x04, 0x66, 0x67,  0x8d, 0x5c, 0x48, 0x07, 0x66, 0x39, 0xc3, 0x72, 0x02, 0x66, 0x46, 0xe8,  0x29, 0x00, 0x66, 0x50, 0x66, 0x5a, 0x66, 0x81, 0xe2, 0xff, 0x00, 0x00,  0x00, 0x80, 0xea, 0x03, 0x10, 0xde, 0x19, 0xd8, 0xf6, 0xc4, 0x40, 0x74,  0x02, 0x08, 0xc7, 0x83, 0xc7, 0x04, 0x81, 0xe7, 0xfc, 0x0f, 0x81, 0xcf,  0x00, 0x20, 0x66, 0x49, 0x75, 0xb8, 0xf4, 0x66, 0x29, 0xf0, 0xc3 };
+static const uint8_t code_loop32[] = {   0xbe, 0x00, 0x00, 0x00, 0x00, 0xbf, 0x00, 0x00, 0x20, 0x00, 0xb9, 0xf4,  0x01, 0x00, 0x00, 0x8b, 0x07, 0x01, 0xc8, 0x6b, 0xc0, 0x07, 0x35, 0x5a,  0x5a, 0x5a, 0x5a, 0x89, 0x47, 0x04, 0x88, 0x84, 0x8f, 0x00, 0x01, 0x00,  0x00, 0x8d, 0x5c, 0x48, 0x07, 0x39, 0xc3, 0x7c, 0x01, 0x46, 0xe8, 0x35,  0x00, 0x00, 0x00, 0x50, 0x5a, 0x0f, 0xb6, 0xd2, 0x80, 0xc2, 0x90, 0x70,  0x02, 0x11, 0xda, 0x1d, 0x39, 0x30, 0x00, 0x00, 0xa9, 0x00, 0x00, 0x04,  0x00, 0x7b, 0x04, 0x08, 0xc7, 0x86, 0xe3, 0x83, 0xc7, 0x04, 0x81, 0xe7,  0xfc, 0x0f, 0x20, 0x00, 0xf7, 0xdb, 0x66, 0x81, 0xf9, 0xfa, 0x00, 0x7f,  0x03, 0xc1, 0xe0, 0x03, 0x49, 0x75, 0xa8, 0xf4, 0x29, 0xf0, 0xc3 };
+static const uint8_t code_smc_loop[] = {   0xb9, 0x32, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x83, 0xc0, 0x01, 0x88, 0x0d,  0x09, 0x10, 0x00, 0x00, 0x49, 0x75, 0xf4, 0xf4 };
+static const uint8_t code_smc_next[] = {   0xb9, 0x05, 0x00, 0x00, 0x00, 0xc6, 0x05, 0x0d, 0x10, 0x00, 0x00, 0x2a,  0xb0, 0x07, 0x88, 0xc3, 0xc7, 0x05, 0x1d, 0x10, 0x00, 0x00, 0x78, 0x56,  0x34, 0x12, 0x90, 0x90, 0xba, 0x00, 0x00, 0x00, 0x00, 0xf4 };
+
+struct pair {
+    struct harness *ref; /* the interpreter */
+    struct harness *jh;  /* the JIT */
+    struct jit *j;
+};
+
+static struct pair pair_new(int mode32, const uint8_t *code, size_t len)
+{
+    struct pair p = { h_new(mode32), h_new(mode32), NULL };
+    h_code(p.ref, 0x1000, code, len);
+    h_code(p.jh, 0x1000, code, len);
+    /* Some initial data for the loops to read. */
+    for (uint32_t a = 0; a < 0x1000; a += 4) {
+        uint32_t v = a * 2654435761u;
+        h_poke(p.ref, 0x2000 + a, &v, 4);
+        h_poke(p.jh, 0x2000 + a, &v, 4);
+        h_poke(p.ref, 0x200000 + a, &v, 4);
+        h_poke(p.jh, 0x200000 + a, &v, 4);
+    }
+    p.j = jit_create(p.jh->c, 0);
+    assert_non_null(p.j);
+    return p;
+}
+
+static void pair_free(struct pair *p)
+{
+    jit_destroy(p->j);
+    h_free(p->ref);
+    h_free(p->jh);
+}
+
+static void assert_same_state(struct pair *p)
+{
+    const struct cpu *a = p->ref->c, *b = p->jh->c;
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(a->r[i], b->r[i]);
+    assert_int_equal(a->eip, b->eip);
+    assert_int_equal(a->eflags, b->eflags);
+    assert_int_equal(a->icount, b->icount);
+    assert_int_equal(a->tsc, b->tsc);
+    assert_int_equal(a->halted, b->halted);
+    assert_int_equal(a->last_fault, b->last_fault);
+    assert_int_equal(a->seg[S_CS].sel, b->seg[S_CS].sel);
+    static uint8_t ma[1 << 20], mb[1 << 20];
+    phys_read_buf(&p->ref->m->mem, 0, ma, sizeof(ma));
+    phys_read_buf(&p->jh->m->mem, 0, mb, sizeof(mb));
+    assert_memory_equal(ma, mb, sizeof(ma));
+    phys_read_buf(&p->ref->m->mem, 0x200000, ma, 0x2000);
+    phys_read_buf(&p->jh->m->mem, 0x200000, mb, 0x2000);
+    assert_memory_equal(ma, mb, 0x2000);
+}
+
+/* Runs both until HLT (or n steps) and compares. */
+static void run_both(struct pair *p, uint64_t n)
+{
+    int ra = cpu_run(p->ref->c, n);
+    int rb = jit_run(p->j, p->jh->c, n);
+    assert_int_equal(ra, rb);
+    assert_same_state(p);
+}
+
+static void test_jit_matches_interpreter_real_mode_loop(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(0, code_loop16, sizeof(code_loop16));
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_true(p.j->stats.blocks > 0);
+    pair_free(&p);
+}
+
+static void test_jit_matches_interpreter_flat32_loop(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    pair_free(&p);
+}
+
+/* Budgets that end in the middle of blocks: every slice ends at the same instruction. */
+static void test_jit_small_budgets_stop_at_the_same_instruction(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    static const uint64_t slices[] = { 1, 2, 3, 5, 7, 11, 13, 64, 100, 1 };
+    for (int k = 0; k < 200 && !p.jh->c->halted; k++)
+        run_both(&p, slices[k % 10]);
+    pair_free(&p);
+}
+
+static void test_jit_smc_store_patches_next_instruction(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_smc_next, sizeof(code_smc_next));
+    run_both(&p, 1000);
+    assert_int_equal(p.jh->c->r[R_EAX] & 0xFF, 42);
+    assert_int_equal(p.jh->c->r[R_EBX] & 0xFF, 42);
+    assert_int_equal(p.jh->c->r[R_EDX], 0x12345678);
+    pair_free(&p);
+}
+
+static void test_jit_smc_loop_rewrites_its_body(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_smc_loop, sizeof(code_smc_loop));
+    run_both(&p, 10000);
+    /* 1 + 50 + 49 + ... + 2 */
+    assert_int_equal(p.jh->c->r[R_EAX], 1 + (50 * 51) / 2 - 1);
+    assert_true(p.j->stats.invalidations > 0);
+    pair_free(&p);
+}
+
+/* A store by the host (DMA, a loader) into translated code is seen too. */
+static void test_jit_host_write_invalidates_block(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_smc_next, sizeof(code_smc_next));
+    run_both(&p, 1000);
+    uint8_t imm = 99;
+    for (int k = 0; k < 2; k++) {
+        struct harness *h = k ? p.jh : p.ref;
+        h->c->eip = 0x1000 + 12; /* .patch: mov al, 42 (now 99), then the rest */
+        h->c->halted = 0;
+        h_poke(h, 0x1000 + 13, &imm, 1);
+    }
+    run_both(&p, 1000);
+    assert_int_equal(p.jh->c->r[R_EAX] & 0xFF, 99);
+    pair_free(&p);
+}
+
+/* Two non-faulting accesses, then a #GP(0) on the third: the JIT leaves exactly the state the
+ * interpreter leaves (registers of the first instructions kept, EIP of the faulting one pushed,
+ * the fault delivered, the count of retired instructions). */
+static void test_jit_fault_on_third_memory_access_is_precise(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_fault3, sizeof(code_fault3));
+    for (int k = 0; k < 2; k++) {
+        struct cpu *c = k ? p.jh->c : p.ref->c;
+        c->seg[S_DS].limit = 0xFFFF;
+    }
+    uint32_t v = 0x1234;
+    h_poke(p.ref, 0x100, &v, 4);
+    h_poke(p.jh, 0x100, &v, 4);
+    run_both(&p, 1000);
+    assert_int_equal(p.jh->c->r[R_EAX], 0x1245);
+    assert_int_equal(p.jh->c->r[R_EDX], 0x652); /* the reset value: mov edx,1 never ran */
+    assert_int_equal(h_peek(p.jh, p.jh->c->r[R_ESP], 4), 0);               /* error code */
+    assert_int_equal(h_peek(p.jh, p.jh->c->r[R_ESP] + 4, 4), 0x1000 + 18); /* EIP of mov ecx,[0x20000] */
+    assert_int_equal(p.jh->c->eip, H_HANDLER + 1);
+    pair_free(&p);
+}
+
+/* Same, stepping one instruction at a time around the fault. */
+static void test_jit_fault_single_steps_match(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_fault3, sizeof(code_fault3));
+    for (int k = 0; k < 2; k++)
+        (k ? p.jh->c : p.ref->c)->seg[S_DS].limit = 0xFFFF;
+    for (int k = 0; k < 10; k++)
+        run_both(&p, 1);
+    pair_free(&p);
+}
+
+static void test_jit_chains_direct_jumps(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    run_both(&p, 100000);
+    assert_true(p.j->stats.chains > 0);
+    /* The loop's CALL and RET go through the dispatcher; its Jcc edges are chained, so there are
+     * fewer entries from the dispatcher than blocks run (four a pass: loop head, two Jcc targets
+     * in between, after CALL and after RET). */
+    assert_true(p.j->stats.entries < 500 * 4);
+    pair_free(&p);
+}
+
+/* An external interrupt raised between runs is taken at the same boundary by both. */
+static int ack_vec(void *opaque)
+{
+    (void)opaque;
+    return 0x20;
+}
+
+static void test_jit_interrupt_taken_at_same_boundary(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    for (int k = 0; k < 2; k++) {
+        struct cpu *c = k ? p.jh->c : p.ref->c;
+        c->intr_ack = ack_vec;
+        c->eflags |= F_IF;
+    }
+    run_both(&p, 777);
+    p.ref->c->intr = p.jh->c->intr = 1;
+    run_both(&p, 5);
+    assert_int_equal(p.jh->c->eip, H_HANDLER + 1);
+    pair_free(&p);
+}
+
+static void test_jit_cache_flush_when_full(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    jit_destroy(p.j);
+    p.j = jit_create(p.jh->c, 65536); /* the smallest cache: the loop's blocks overflow it */
+    assert_non_null(p.j);
+    p.j->meta_size = 4096;            /* and room for only a few block records */
+    run_both(&p, 100000);
+    assert_true(p.j->stats.flushes > 0);
+    pair_free(&p);
+}
+
+/* --verify on a correct translation: every block checked, no divergence. */
+static void test_jit_verify_mode_passes_on_correct_code(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    int ra = cpu_run(p.ref->c, 100000);
+    int rb = jit_verify_run(p.j, p.jh->c, 100000, stderr);
+    assert_int_equal(ra, rb);
+    assert_same_state(&p);
+    assert_true(p.j->verified_blocks > 1000);
+    pair_free(&p);
+}
+
+/* --verify finds a wrong translation: the JIT's copy of IMUL's immediate is changed behind its
+ * back, and the first block that runs it is reported. */
+static void test_jit_verify_mode_reports_first_divergence(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    assert_int_equal(jit_verify_run(p.j, p.jh->c, 200, stderr), CPU_EXIT_BUDGET); /* two passes translated */
+    int found = 0;
+    for (unsigned h = 0; h < (1u << JIT_HASH_BITS); h++)
+        for (struct jit_block *b = p.j->hash[h]; b; b = b->hash_next)
+            for (int i = 0; i < b->ninsn; i++)
+                if (b->insns[i].op == 0x6B) {
+                    b->insns[i].imm = 8; /* imul eax, eax, 7 becomes * 8 in the JIT only */
+                    found = 1;
+                }
+    assert_true(found);
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_int_equal(jit_verify_run(p.j, p.jh->c, 100000, devnull), -1);
+    fclose(devnull);
+    pair_free(&p);
+}
+
+/* --dump-jit prints each block's guest instructions and host code; --jit-stats names the
+ * instructions that went through handlers. */
+static void test_jit_dump_and_stats_name_what_they_show(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    jit_set_dump(p.j, f);
+    run_both(&p, 100000);
+    jit_print_stats(p.j, f);
+    static char text[1 << 20];
+    rewind(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    fclose(f);
+    assert_non_null(strstr(text, "guest 0000100A:  mov      ecx, 0x1f4"));
+    assert_non_null(strstr(text, "host "));
+    assert_non_null(strstr(text, "pushfq"));
+    assert_non_null(strstr(text, "imul"));        /* a handler call, listed by --jit-stats */
+    assert_non_null(strstr(text, "cache flushes"));
+    pair_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jit_matches_interpreter_real_mode_loop),
+        cmocka_unit_test(test_jit_matches_interpreter_flat32_loop),
+        cmocka_unit_test(test_jit_small_budgets_stop_at_the_same_instruction),
+        cmocka_unit_test(test_jit_smc_store_patches_next_instruction),
+        cmocka_unit_test(test_jit_smc_loop_rewrites_its_body),
+        cmocka_unit_test(test_jit_host_write_invalidates_block),
+        cmocka_unit_test(test_jit_fault_on_third_memory_access_is_precise),
+        cmocka_unit_test(test_jit_fault_single_steps_match),
+        cmocka_unit_test(test_jit_chains_direct_jumps),
+        cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
+        cmocka_unit_test(test_jit_cache_flush_when_full),
+        cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),
+        cmocka_unit_test(test_jit_verify_mode_reports_first_divergence),
+        cmocka_unit_test(test_jit_dump_and_stats_name_what_they_show),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

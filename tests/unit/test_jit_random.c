@@ -1,0 +1,309 @@
+/* Random programs of the instructions the JIT translates inline (ALU register and immediate
+ * forms of every size, INC/DEC, TEST, MOV, LEA, loads and stores, Jcc over the next
+ * instruction, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc, CMOVcc) mixed with a few it leaves to
+ * handlers (PUSHF, CMC/STC/CLC), run by the interpreter and by the JIT from the same random
+ * registers and flags: the results must be identical, in real mode and in flat 32-bit mode;
+ * then once more under --verify. Issue 5. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "../../jit/jit_internal.h"
+
+#define PROGRAMS 300
+#define INSNS 40
+
+static uint64_t next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static unsigned pick(uint64_t *s, unsigned n)
+{
+    return (unsigned)(next(s) % n);
+}
+
+/* A register that may be written: not ESP (the stack) nor ESI (the memory base). */
+static unsigned dst_reg(uint64_t *s, int byte)
+{
+    static const unsigned safe[6] = { 0, 1, 2, 3, 5, 7 };
+    return byte ? pick(s, 8) : safe[pick(s, 6)];
+}
+
+static size_t imm(uint8_t *p, uint64_t *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)next(s);
+    return (size_t)n;
+}
+
+/* One instruction at p; returns its length. opsize is the default operand size in bytes. */
+static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
+{
+    size_t n = 0;
+    int v = mode32 ? 4 : 2;
+    if (pick(s, 4) == 0) {
+        p[n++] = 0x66; /* the other operand size */
+        v = 6 - v;
+    }
+    int byte = pick(s, 3) == 0;
+    switch (pick(s, depth ? 11 : 17)) {
+    case 0: case 1: { /* ALU r/m, r in both directions */
+        unsigned k = pick(s, 8), dir = pick(s, 2), d = dst_reg(s, byte), o = pick(s, 8);
+        p[n++] = (uint8_t)(k * 8 + (byte ? 0 : 1) + dir * 2);
+        p[n++] = (uint8_t)(0xC0 | (dir ? d << 3 | o : o << 3 | d));
+        break;
+    }
+    case 2: { /* ALU r/m, imm: 80, 81, 83 */
+        unsigned k = pick(s, 8), d = dst_reg(s, byte), form = byte ? 0 : 1 + pick(s, 2);
+        p[n++] = (uint8_t)(0x80 + (form == 2 ? 3 : form));
+        p[n++] = (uint8_t)(0xC0 | k << 3 | d);
+        n += imm(p + n, s, form == 1 ? v : 1);
+        break;
+    }
+    case 3: { /* ALU AL/eAX, imm */
+        unsigned k = pick(s, 8);
+        p[n++] = (uint8_t)(k * 8 + (byte ? 4 : 5));
+        n += imm(p + n, s, byte ? 1 : v);
+        break;
+    }
+    case 4: /* INC/DEC */
+        if (byte) {
+            p[n++] = 0xFE;
+            p[n++] = (uint8_t)(0xC0 | pick(s, 2) << 3 | dst_reg(s, 1));
+        } else {
+            p[n++] = (uint8_t)(0x40 + pick(s, 2) * 8 + dst_reg(s, 0));
+        }
+        break;
+    case 5: /* TEST */
+        if (pick(s, 2)) {
+            p[n++] = byte ? 0x84 : 0x85;
+            p[n++] = (uint8_t)(0xC0 | pick(s, 8) << 3 | pick(s, 8));
+        } else {
+            p[n++] = byte ? 0xF6 : 0xF7;
+            p[n++] = (uint8_t)(0xC0 | pick(s, 8));
+            n += imm(p + n, s, byte ? 1 : v);
+        }
+        break;
+    case 6: /* MOV r, r / r, imm */
+        if (pick(s, 2)) {
+            unsigned dir = pick(s, 2), d = dst_reg(s, byte), o = pick(s, 8);
+            p[n++] = (uint8_t)(0x88 + (byte ? 0 : 1) + dir * 2);
+            p[n++] = (uint8_t)(0xC0 | (dir ? d << 3 | o : o << 3 | d));
+        } else {
+            p[n++] = (uint8_t)((byte ? 0xB0 : 0xB8) + dst_reg(s, byte));
+            n += imm(p + n, s, byte ? 1 : v);
+        }
+        break;
+    case 7: /* LEA r, [ebx + ecx*4 + d8] or [bx + di + d8] */
+        p[n++] = 0x8D;
+        if (mode32) {
+            p[n++] = (uint8_t)(0x44 | dst_reg(s, 0) << 3);
+            p[n++] = 0x8B; /* SIB: scale 4, index ECX, base EBX */
+        } else {
+            p[n++] = (uint8_t)(0x41 | dst_reg(s, 0) << 3);
+        }
+        n += imm(p + n, s, 1);
+        break;
+    case 8: { /* MOV r, [esi + d8] / MOV [esi + d8], r (SI in 16-bit addressing) */
+        unsigned load = pick(s, 2), r = load ? dst_reg(s, byte) : pick(s, 8);
+        p[n++] = (uint8_t)(0x88 + (byte ? 0 : 1) + load * 2);
+        p[n++] = (uint8_t)(0x40 | r << 3 | (mode32 ? 6 : 4));
+        p[n++] = (uint8_t)(pick(s, 64) * 4);
+        break;
+    }
+    case 9: /* flags through handlers: PUSHF / POP EDX, CMC/STC/CLC, SETcc */
+        n = 0;
+        switch (pick(s, 3)) {
+        case 0: p[n++] = 0x9C; p[n++] = 0x5A; break;
+        case 1: { static const uint8_t op[3] = { 0xF5, 0xF8, 0xF9 }; p[n++] = op[pick(s, 3)]; break; } /* CMC CLC STC */
+        default: p[n++] = 0x0F; p[n++] = (uint8_t)(0x90 + pick(s, 16)); p[n++] = (uint8_t)(0xC0 | dst_reg(s, 1)); break;
+        }
+        break;
+    case 15: /* MOVZX/MOVSX from a register or [esi + d8]; CMOVcc r, r */
+        if (pick(s, 3) == 0) {
+            p[n++] = 0x0F;
+            p[n++] = (uint8_t)(0x40 + pick(s, 16));
+            p[n++] = (uint8_t)(0xC0 | dst_reg(s, 0) << 3 | pick(s, 8));
+        } else {
+            p[n++] = 0x0F;
+            p[n++] = (uint8_t)(0xB6 + pick(s, 2) + pick(s, 2) * 8);
+            if (pick(s, 2)) {
+                p[n++] = (uint8_t)(0xC0 | dst_reg(s, 0) << 3 | pick(s, 8));
+            } else {
+                p[n++] = (uint8_t)(0x40 | dst_reg(s, 0) << 3 | (mode32 ? 6 : 4));
+                p[n++] = (uint8_t)(pick(s, 60) * 4);
+            }
+        }
+        break;
+    case 10: /* NOP */
+        n = 0;
+        p[n++] = 0x90;
+        break;
+    case 11: { /* ALU, TEST, INC/DEC, MOV imm with a memory operand [esi + d8] ([si + d8]) */
+        unsigned k = pick(s, 8), form = pick(s, 6), rm = mode32 ? 6 : 4;
+        uint8_t d8 = (uint8_t)(pick(s, 60) * 4);
+        switch (form) {
+        case 0: case 1: /* ALU r/m, r and r, r/m */
+            p[n++] = (uint8_t)(k * 8 + (byte ? 0 : 1) + form * 2);
+            p[n++] = (uint8_t)(0x40 | (form ? dst_reg(s, byte) : pick(s, 8)) << 3 | rm);
+            p[n++] = d8;
+            break;
+        case 2: /* ALU r/m, imm */
+            p[n++] = byte ? 0x80 : 0x83;
+            p[n++] = (uint8_t)(0x40 | k << 3 | rm);
+            p[n++] = d8;
+            n += imm(p + n, s, 1);
+            break;
+        case 3: /* TEST r/m, r */
+            p[n++] = byte ? 0x84 : 0x85;
+            p[n++] = (uint8_t)(0x40 | pick(s, 8) << 3 | rm);
+            p[n++] = d8;
+            break;
+        case 4: /* INC/DEC r/m */
+            p[n++] = byte ? 0xFE : 0xFF;
+            p[n++] = (uint8_t)(0x40 | pick(s, 2) << 3 | rm);
+            p[n++] = d8;
+            break;
+        default: /* MOV r/m, imm */
+            p[n++] = byte ? 0xC6 : 0xC7;
+            p[n++] = (uint8_t)(0x40 | rm);
+            p[n++] = d8;
+            n += imm(p + n, s, byte ? 1 : v);
+            break;
+        }
+        break;
+    }
+    case 12: /* PUSH r / PUSH imm / POP r */
+        switch (pick(s, 3)) {
+        case 0: p[n++] = (uint8_t)(0x50 + pick(s, 8)); break;
+        case 1: p[n++] = 0x6A; n += imm(p + n, s, 1); break;
+        default: p[n++] = (uint8_t)(0x58 + dst_reg(s, 0)); break;
+        }
+        break;
+    case 13: /* CALL to the next instruction, which pops the return address */
+        n = 0;
+        v = mode32 ? 4 : 2;
+        p[n++] = 0xE8;
+        for (int i = 0; i < v; i++)
+            p[n++] = 0;
+        p[n++] = (uint8_t)(0x58 + dst_reg(s, 0));
+        break;
+    case 14: { /* PUSH the address after a RET, RET to it */
+        n = 0;
+        v = mode32 ? 4 : 2;
+        uint32_t target = at + (uint32_t)n + (v == 4 ? 5 : 3) + 1 + 0x1000;
+        p[n++] = 0x68;
+        for (int i = 0; i < v; i++)
+            p[n++] = (uint8_t)(target >> (8 * i));
+        p[n++] = 0xC3;
+        break;
+    }
+    default: { /* Jcc over the next instruction */
+        n = 0;
+        p[n++] = (uint8_t)(0x70 + pick(s, 16));
+        size_t m = gen(p + n + 1, s, mode32, 1, at + 2);
+        p[n++] = (uint8_t)m;
+        n += m;
+        break;
+    }
+    }
+    return n;
+}
+
+static void set_random_state(struct cpu *c, uint64_t seed, int mode32)
+{
+    for (int i = 0; i < 8; i++)
+        c->r[i] = (uint32_t)(seed * (uint64_t)(i + 3) * 0x9E3779B97F4A7C15ull >> 32);
+    c->r[R_ESP] = mode32 ? 0x80000 : 0x8000;
+    c->r[R_ESI] = mode32 ? 0x200000 : 0x2000;
+    c->eflags = F_FIXED1 | ((uint32_t)seed & F_ARITH);
+    c->eip = 0x1000;
+    c->halted = 0;
+    c->last_fault = -1;
+}
+
+static void run_random(int mode32, int verify)
+{
+    struct harness *a = h_new(mode32), *b = h_new(mode32);
+    struct jit *j = jit_create(b->c, 0);
+    assert_non_null(j);
+    uint64_t s = 0x2545F4914F6CDD1Dull ^ (uint64_t)(mode32 * 77 + verify);
+    static uint8_t prog[INSNS * 16 + 1];
+    for (int k = 0; k < PROGRAMS; k++) {
+        size_t len = 0;
+        for (int i = 0; i < INSNS; i++)
+            len += gen(prog + len, &s, mode32, 0, (uint32_t)len);
+        prog[len++] = 0xF4; /* hlt */
+        uint8_t data[256];
+        for (int i = 0; i < 256; i++)
+            data[i] = (uint8_t)next(&s);
+        uint64_t seed = next(&s);
+        struct harness *hs[2] = { a, b };
+        for (int q = 0; q < 2; q++) {
+            h_code(hs[q], 0x1000, prog, len);
+            h_poke(hs[q], mode32 ? 0x200000 : 0x2000, data, sizeof(data));
+            set_random_state(hs[q]->c, seed, mode32);
+        }
+        int ra = cpu_run(a->c, 1000);
+        int rb = verify ? jit_verify_run(j, b->c, 1000, stderr) : jit_run(j, b->c, 1000);
+        if (ra != rb || a->c->icount != b->c->icount || a->c->eip != b->c->eip) {
+            fprintf(stderr, "program %d (seed %llx, eflags %08x):", k, (unsigned long long)seed, F_FIXED1 | ((uint32_t)seed & F_ARITH));
+            for (size_t i = 0; i < len; i++)
+                fprintf(stderr, " %02x", prog[i]);
+            fprintf(stderr, "\ninterpreter: %d eip %08x icount %llu fault %d; JIT: %d eip %08x icount %llu fault %d cs %04x\n", ra,
+                    a->c->eip, (unsigned long long)a->c->icount, a->c->last_fault, rb, b->c->eip,
+                    (unsigned long long)b->c->icount, b->c->last_fault, b->c->seg[S_CS].sel);
+        }
+        assert_int_equal(ra, rb);
+        for (int i = 0; i < 8; i++)
+            if (a->c->r[i] != b->c->r[i])
+                fail_msg("program %d: r%d interpreter %08x, JIT %08x", k, i, a->c->r[i], b->c->r[i]);
+        if (a->c->eflags != b->c->eflags)
+            fail_msg("program %d: eflags interpreter %08x, JIT %08x", k, a->c->eflags, b->c->eflags);
+        assert_int_equal(a->c->eip, b->c->eip);
+        assert_int_equal(a->c->icount, b->c->icount);
+        uint8_t ma[256], mb[256];
+        phys_read_buf(&a->m->mem, mode32 ? 0x200000 : 0x2000, ma, sizeof(ma));
+        phys_read_buf(&b->m->mem, mode32 ? 0x200000 : 0x2000, mb, sizeof(mb));
+        assert_memory_equal(ma, mb, sizeof(ma));
+    }
+    assert_true(j->stats.inline_insns > 0);
+    jit_destroy(j);
+    h_free(a);
+    h_free(b);
+}
+
+static void test_jit_random_inline_programs_real_mode(void **state)
+{
+    (void)state;
+    run_random(0, 0);
+}
+
+static void test_jit_random_inline_programs_flat32(void **state)
+{
+    (void)state;
+    run_random(1, 0);
+}
+
+static void test_jit_random_programs_pass_verify_mode(void **state)
+{
+    (void)state;
+    run_random(1, 1);
+    run_random(0, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jit_random_inline_programs_real_mode),
+        cmocka_unit_test(test_jit_random_inline_programs_flat32),
+        cmocka_unit_test(test_jit_random_programs_pass_verify_mode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
