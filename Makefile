@@ -36,7 +36,7 @@ BOOT_SRCS := $(wildcard tests/boot/*.asm)
 BOOT_BINS := $(BOOT_SRCS:tests/boot/%.asm=$(BUILD)/boot/%.bin)
 ROM_SRCS := $(wildcard roms/*.asm)
 ROM_BINS := $(ROM_SRCS:roms/%.asm=$(BUILD)/roms/%.bin)
-TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mips.c tests/jit/run_guest_jit.c
+TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mips.c
 TOOLS := $(foreach t,$(wildcard $(TOOL_MAINS)),$(BUILD)/tests/$(basename $(notdir $(t))))
 
 GUEST_CACHE ?= guest-cache
@@ -65,9 +65,6 @@ $(BUILD)/tests/oracle_run: $(BUILD)/tests/oracle/oracle_run.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/bench_mips: $(BUILD)/tests/bench/bench_mips.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-$(BUILD)/tests/run_guest_jit: $(BUILD)/tests/jit/run_guest_jit.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/guest/%.bin: tests/guest/%.asm tests/guest/lib.inc tests/guest/pm.inc

@@ -59,6 +59,14 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
     }
     m->cfg = *cfg;
     cpu_init(&m->cpu, cfg->cpu, &m->mem, &m->io);
+    if (cfg->engine != ENGINE_INTERP) {
+        if (!(m->jit = jit_create(&m->cpu, 0))) {
+            snprintf(err, errlen, "cannot create the JIT's code cache (host memory, or no executable mappings allowed: try --interp)");
+            machine_destroy(m);
+            return NULL;
+        }
+        jit_set_dump(m->jit, cfg->jit_dump);
+    }
     /* icount: a 1 GHz-class CPU; real time starts from a guess at interpreter speed (25 ns per
      * instruction) that clock_sync corrects within a few slices. */
     clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_HOST, &m->cpu.icount, cfg->icount ? 1 : 25);
@@ -95,6 +103,8 @@ void machine_request_poweroff(struct machine *m)
  * contents, as on a PC) and restarts the firmware at the reset vector. */
 static void machine_reset(struct machine *m)
 {
+    if (m->jit)
+        jit_flush(m->jit); /* the firmware's shadow RAM goes back to ROM, unseen by the write hook */
     cpu_reset(&m->cpu);
     pc_board_reset(m);
     physmem_set_a20(&m->mem, 1);
@@ -139,6 +149,7 @@ void machine_destroy(struct machine *m)
     if (!m)
         return;
     pc_board_free(m);
+    jit_destroy(m->jit); /* before the memory whose write hook it holds */
     physmem_free(&m->mem);
     free(m->bios_rom);
     free(m);
@@ -158,6 +169,18 @@ static int reboot_or_stop(struct machine *m)
         return 1;
     machine_reset(m);
     return 0;
+}
+
+/* One slice on the configured engine; cpu_run's contract (enum cpu_exit), or -1 when --verify
+ * found the JIT and the interpreter disagreeing (both states are on stderr). */
+static int run_engine(struct machine *m, uint64_t slice)
+{
+    switch (m->cfg.engine) {
+    case ENGINE_JIT: return jit_run(m->jit, &m->cpu, slice);
+    case ENGINE_VERIFY: return jit_verify_run(m->jit, &m->cpu, slice, stderr);
+    case ENGINE_INTERP:
+    default: return cpu_run(&m->cpu, slice);
+    }
 }
 
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
@@ -180,8 +203,9 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
             if (until < slice)
                 slice = until;
         }
-        int r = cpu_run(&m->cpu, slice);
+        int r = run_engine(m, slice);
         switch (r) {
+        case -1: return MACHINE_DIVERGED;
         case CPU_EXIT_BUDGET: break;
         case CPU_EXIT_SHUTDOWN:
             if (m->cfg.no_reboot || !m->bios_rom)
@@ -235,6 +259,7 @@ const char *machine_stop_name(enum machine_stop s)
     case MACHINE_RESET: return "guest reset the machine";
     case MACHINE_QUIT: return "stopped at the user's request";
     case MACHINE_POWEROFF: return "guest powered off (ACPI S5)";
+    case MACHINE_DIVERGED: return "JIT and interpreter diverged (--verify)";
     default: return "unimplemented feature";
     }
 }

@@ -5,8 +5,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../cpu/cpu.h"
+#include "../jit/jit.h"
 #include "acpi_pm.h"
 #include "clock.h"
 #include "cmos_rtc.h"
@@ -22,6 +24,10 @@
 
 struct machine;
 
+/* Which engine runs guest code: translated host code (the default), the interpreter alone (the
+ * semantic reference), or both in lockstep, block by block, stopping at the first difference. */
+enum machine_engine { ENGINE_JIT, ENGINE_INTERP, ENGINE_VERIFY };
+
 struct machine_config {
     uint64_t mem_size;           /* bytes of guest RAM */
     enum cpu_model cpu;
@@ -32,6 +38,8 @@ struct machine_config {
     uint16_t debugcon_port;      /* its I/O port (0: 0xE9; SeaBIOS writes its log to 0x402) */
     uint16_t exit_port;          /* isa-debug-exit's port (0: 0xF4) */
     uint16_t exit_size;          /*   and width in bytes (0: 1) */
+    enum machine_engine engine;
+    FILE *jit_dump;              /* --dump-jit: each translated block printed here (NULL: off) */
     int icount;                  /* deterministic time: guest ns derive from retired instructions */
     int no_reboot;               /* a reset or triple fault ends the machine instead of rebooting */
     int64_t rtc_time;            /* RTC start (Unix time); 0: the host's clock (a fixed date with icount) */
@@ -52,10 +60,12 @@ enum machine_stop {
     MACHINE_RESET,    /* the guest reset the machine and no_reboot (or no firmware) ends it there */
     MACHINE_QUIT,     /* the host asked to stop (host_poll returned -1) */
     MACHINE_POWEROFF, /* the guest entered ACPI S5 (soft off) through PM1a_CNT */
+    MACHINE_DIVERGED, /* --verify: JIT and interpreter disagreed (both states were printed) */
 };
 
 struct machine {
     struct cpu cpu;
+    struct jit *jit;        /* NULL when the interpreter runs alone */
     struct physmem mem;
     struct ioports io;
     struct vclock clock;

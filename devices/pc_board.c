@@ -56,13 +56,16 @@ static void pam_changed(void *opaque, int reg, uint8_t val)
     i440fx_pam_write(opaque, reg, val);
 }
 
-/* The TLB holds host pointers into the pages that moved. Once jit/ runs in the machine, its blocks
- * translated from 0xC0000-0xFFFFF must go too: a page's bytes change when its reads switch between
- * ROM and DRAM, and the remap drops the pages' PME_CODE marks. */
+/* The TLB holds host pointers into the pages that moved, and the JIT's blocks translated from
+ * 0xC0000-0xFFFFF must go too: a page's bytes change when its reads switch between ROM and DRAM,
+ * and the remap drops the pages' PME_CODE marks. Firmware remaps a handful of times per boot, so
+ * the whole cache goes (a block running now sees the flush and returns to the dispatcher). */
 static void pam_remapped(void *opaque)
 {
     struct machine *m = opaque;
     tlb_flush_all(&m->cpu.tlb);
+    if (m->jit)
+        jit_flush(m->jit);
 }
 
 /* The PAM state lives beside the PCI bus that reports its register writes: struct machine has no
@@ -188,6 +191,7 @@ void pc_board_reset(struct machine *m)
     for (int i = 0; i < 4; i++)
         uart16550_reset(&m->uart[i]);
     pci_bus_reset(&m->pci);
+    acpi_pm_reset(&m->acpi_pm);
     m->irq3.levels = m->irq4.levels = 0;
     m->cpu.intr = 0;
 }

@@ -153,6 +153,10 @@ static int report_stop(struct machine *m, enum machine_stop stop)
         fprintf(stderr, "jitpc: stopped at %04x:%08x: the guest used %s, which jitpc does not implement yet\n",
                 m->cpu.seg[S_CS].sel, m->cpu.insn_eip, m->cpu.unimpl);
         return 3;
+    case MACHINE_DIVERGED:
+        fprintf(stderr, "jitpc: the JIT and the interpreter disagree at %04x:%08x after %" PRIu64 " instructions (states above)\n",
+                m->cpu.seg[S_CS].sel, m->cpu.eip, m->cpu.icount);
+        return 5;
     case MACHINE_BUDGET:
     default:
         fprintf(stderr, "jitpc: %s at %04x:%08x after %" PRIu64 " instructions\n", machine_stop_name(stop),
@@ -217,6 +221,8 @@ int main(int argc, char **argv)
         .debugcon_port = o.debugcon_port,
         .exit_port = o.exit_port,
         .exit_size = o.exit_size,
+        .engine = o.interp || o.trace ? ENGINE_INTERP : o.verify ? ENGINE_VERIFY : ENGINE_JIT,
+        .jit_dump = o.dump_jit ? stderr : NULL,
         .icount = o.icount,
         .no_reboot = o.no_reboot,
         .serial = &serial_ops,
@@ -236,6 +242,8 @@ int main(int argc, char **argv)
         console_close(serial); /* the terminal back to cooked mode before any message */
         serial = NULL;
         status = report_stop(m, stop);
+        if (o.jit_stats && m->jit)
+            jit_print_stats(m->jit, stderr);
     }
     machine_destroy(m);
     console_close(serial);

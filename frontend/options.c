@@ -21,6 +21,11 @@ static const char usage[] =
     "  --trace                   print every executed instruction and the registers it changed\n"
     "  --max-insns N             stop after N instructions\n"
     "  --icount                  deterministic time: guest time follows retired instructions\n"
+    "  --interp                  run guest code in the interpreter instead of the JIT\n"
+    "  --verify                  run JIT and interpreter in lockstep; stop at the first difference\n"
+    "  --jit-stats               at exit, print translation counts and the instructions the JIT\n"
+    "                            left to the interpreter (stderr)\n"
+    "  --dump-jit                print each translated block: guest code beside host code (stderr)\n"
     "  --help                    this text\n"
     "QEMU spellings: -m -bios -kernel -initrd -append -serial -no-reboot -nographic -display none\n"
     "  -device isa-debug-exit[,iobase=N,iosize=N]  -device isa-debugcon[,iobase=N][,chardev=ID]\n"
@@ -228,7 +233,8 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
     for (int i = 0; i < argc; i++)
         args[i] = (char *)(i ? qemu_alias(argv[i]) : argv[i]);
 
-    enum { O_SERIAL = 256, O_NOREBOOT, O_NOGRAPHIC, O_DISPLAY, O_DEVICE, O_CHARDEV, O_CPU, O_ACCEL, O_DEBUGCON };
+    enum { O_SERIAL = 256, O_NOREBOOT, O_NOGRAPHIC, O_DISPLAY, O_DEVICE, O_CHARDEV, O_CPU, O_ACCEL, O_DEBUGCON,
+           O_INTERP, O_VERIFY, O_JITSTATS, O_DUMPJIT };
     static const struct option longopts[] = {
         { "bios", required_argument, NULL, 'b' }, { "memory", required_argument, NULL, 'm' },
         { "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'r' },
@@ -240,6 +246,8 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         { "device", required_argument, NULL, O_DEVICE }, { "chardev", required_argument, NULL, O_CHARDEV },
         { "cpu", required_argument, NULL, O_CPU },     { "accel", required_argument, NULL, O_ACCEL },
         { "debugcon", required_argument, NULL, O_DEBUGCON },
+        { "interp", no_argument, NULL, O_INTERP },      { "verify", no_argument, NULL, O_VERIFY },
+        { "jit-stats", no_argument, NULL, O_JITSTATS }, { "dump-jit", no_argument, NULL, O_DUMPJIT },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     int rc = -1;
@@ -302,6 +310,10 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
             }
             snprintf(o->debugcon, sizeof(o->debugcon), "%s", optarg);
             break;
+        case O_INTERP: o->interp = 1; break;
+        case O_VERIFY: o->verify = 1; break;
+        case O_JITSTATS: o->jit_stats = 1; break;
+        case O_DUMPJIT: o->dump_jit = 1; break;
         case 'h': fputs(usage, stdout); rc = 0; break;
         case ':': fprintf(err, "jitpc: option '%s' needs an argument\n", args[optind - 1]); rc = 2; break;
         default: fprintf(err, "jitpc: unknown option '%s'\n%s", args[optind - 1], usage); rc = 2; break;
@@ -309,6 +321,14 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
     }
     if (rc < 0 && optind < argc) {
         fprintf(err, "jitpc: unexpected argument '%s'\n", args[optind]);
+        rc = 2;
+    }
+    if (rc < 0 && o->interp && (o->verify || o->jit_stats || o->dump_jit)) {
+        fprintf(err, "jitpc: --interp runs no JIT: --verify, --jit-stats and --dump-jit need it\n");
+        rc = 2;
+    }
+    if (rc < 0 && o->trace && (o->verify || o->jit_stats || o->dump_jit)) {
+        fprintf(err, "jitpc: --trace single-steps the interpreter: it cannot be combined with --verify, --jit-stats or --dump-jit\n");
         rc = 2;
     }
     if (rc < 0 && !o->bios_path && !o->kernel_path) {

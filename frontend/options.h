@@ -17,6 +17,10 @@ struct options {
     uint64_t max_insns; /* UINT64_MAX unless --max-insns */
     int trace;
     int icount;         /* --icount: deterministic guest time */
+    int interp;         /* --interp: the interpreter runs guest code instead of the JIT */
+    int verify;         /* --verify: JIT and interpreter in lockstep, block by block */
+    int jit_stats;      /* --jit-stats: translation and fallback counts at exit, on stderr */
+    int dump_jit;       /* --dump-jit: every translated block, guest and host code, on stderr */
     int no_reboot;      /* --no-reboot: a guest reset or triple fault ends jitpc */
     int nographic;      /* --nographic / -display none: no window (the only display so far) */
     char serial[4096];  /* COM1's host side as a console spec: stdio, file:PATH, pty, none */

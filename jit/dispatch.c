@@ -44,6 +44,7 @@ struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
     if (!j)
         return NULL;
     j->c = c;
+    j->max_insns = JIT_MAX_INSNS;
     j->code_size = code_cache_bytes;
     /* Read, write and execute at once: patching chains in place is then a plain store (W^X is
      * not required here; see issue 5). */
@@ -89,6 +90,12 @@ void jit_destroy(struct jit *j)
 
 void jit_flush(struct jit *j)
 {
+    jit_flush_all(j);
+}
+
+void jit_set_max_insns(struct jit *j, int n)
+{
+    j->max_insns = n >= 1 && n <= JIT_MAX_INSNS ? n : JIT_MAX_INSNS;
     jit_flush_all(j);
 }
 

@@ -32,6 +32,11 @@ int jit_verify_run(struct jit *j, struct cpu *c, uint64_t budget, FILE *out);
 /* Throws every translation away (a machine reset, a remap of RAM the hook cannot see). */
 void jit_flush(struct jit *j);
 
+/* Caps blocks at n guest instructions (1..64; out of range: 64, the default) and flushes the
+ * cache. One instruction per block is QEMU's one-insn-per-tb: every instruction then runs as its
+ * own translated block, which the conformance runner uses to put each vector through the JIT. */
+void jit_set_max_insns(struct jit *j, int n);
+
 /* --dump-jit: each block, when translated, printed to out (NULL: off) as guest instructions
  * beside the host code, both disassembled with capstone. */
 void jit_set_dump(struct jit *j, FILE *out);

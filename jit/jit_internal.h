@@ -103,6 +103,7 @@ struct jit {
     struct jit_page *pages[1u << JIT_PAGE_HASH_BITS];
 
     FILE *dump;
+    int max_insns;            /* block size cap, 1..JIT_MAX_INSNS (jit_set_max_insns) */
     struct jit_stats stats;
 
     /* --verify (verify.c) */

@@ -109,7 +109,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     int code32 = (mode & JM_CODE32) != 0;
     uint32_t eip = c->eip, off = lin & (PM_PAGE_SIZE - 1);
     int n = 0;
-    while (n < JIT_MAX_INSNS) {
+    while (n < j->max_insns) {
         if (eip > b->cs_limit)
             break;
         uint64_t room = (uint64_t)b->cs_limit + 1 - eip;

@@ -21,7 +21,10 @@ void jit_verify_log(struct jit *j, uint32_t paddr, int size)
 void jit_verify_mark_all(struct jit *j)
 {
     struct physmem *pm = j->c->mem;
-    for (uint32_t pn = 0; pn < PM_PAGES; pn++)
+    /* RAM is the pages from 0 to ram_size, plus whatever backs 0xA0000-0xFFFFF (PAM shadow RAM,
+     * the conformance rig's flat RAM): above that there is only ROM and MMIO, which stay unmarked. */
+    uint64_t end = pm->ram_size > (1u << 20) ? pm->ram_size : (1u << 20);
+    for (uint32_t pn = 0; pn < PM_PAGES && ((uint64_t)pn << PM_PAGE_BITS) < end; pn++)
         physmem_set_code(pm, pn << PM_PAGE_BITS, 1);
     struct tlb *t = &j->c->tlb;
     for (int cl = 0; cl < 2; cl++)

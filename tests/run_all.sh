@@ -37,22 +37,26 @@ for t in "$BUILD"/tests/test_*; do
     count "unit/$(basename "$t")" "$p" "$f"
 done
 
-# Guest programs: each must end through isa-debug-exit with code 0 (status 1).
-gp=0
-gf=0
-for g in "$BUILD"/guest/*.bin "$BUILD"/roms/demo.bin; do
-    [ -f "$g" ] || continue
-    timeout 60 "$JITPC" --bios "$g" --max-insns 500000000 >"$log" 2>&1
-    rc=$?
-    if [ "$rc" -eq 1 ]; then
-        gp=$((gp + 1))
-    else
-        gf=$((gf + 1))
-        echo "--- guest $(basename "$g"): exit status $rc ---"
-        tail -n 20 "$log"
-    fi
+# Guest programs: each must end through isa-debug-exit with code 0 (status 1), under the JIT (the
+# default engine), the interpreter, and both in lockstep.
+for engine in --jit-stats --interp --verify; do
+    gp=0
+    gf=0
+    for g in "$BUILD"/guest/*.bin "$BUILD"/roms/demo.bin; do
+        [ -f "$g" ] || continue
+        timeout 60 "$JITPC" $engine --bios "$g" --max-insns 500000000 >"$log" 2>&1
+        rc=$?
+        if [ "$rc" -eq 1 ]; then
+            gp=$((gp + 1))
+        else
+            gf=$((gf + 1))
+            echo "--- guest $(basename "$g") $engine: exit status $rc ---"
+            tail -n 20 "$log"
+        fi
+    done
+    case $engine in --jit-stats) name="guest programs (JIT)" ;; *) name="guest programs ($engine)" ;; esac
+    count "$name" "$gp" "$gf"
 done
-count "guest programs" "$gp" "$gf"
 
 # Direct kernel boot: a Multiboot ELF with a module and a minimal bzImage with an initrd check
 # what the loader handed them and print it back.
@@ -117,6 +121,14 @@ expect "unknown isa-debug-exit property is an error" 2 "$JITPC" -device isa-debu
 expect "debugcon naming a missing chardev is an error" 2 "$JITPC" -device isa-debugcon,chardev=nope -bios "$BUILD/roms/demo.bin"
 expect "a QEMU test-runner command line runs the demo" 1 "$JITPC" -nographic -display none -no-reboot -cpu pentium2 \
     -accel tcg -serial none -device isa-debug-exit,iobase=0xf4,iosize=0x04 -m size=64M -bios "$BUILD/roms/demo.bin"
+expect "--interp with --verify is a usage error" 2 "$JITPC" --interp --verify -bios "$BUILD/roms/demo.bin"
+expect "--trace with --dump-jit is a usage error" 2 "$JITPC" --trace --dump-jit -bios "$BUILD/roms/demo.bin"
+"$JITPC" --bios "$BUILD/roms/demo.bin" --dump-jit --jit-stats >/dev/null 2>"$log"
+if grep -q '^block eip' "$log" && grep -q 'guest .*xor' "$log" && grep -q 'host .*call' "$log" && grep -q '^jit: .* blocks' "$log"; then
+    cp=$((cp + 1))
+else
+    cf=$((cf + 1)); echo "--- cli: --dump-jit/--jit-stats output lacks blocks, guest or host code, or statistics ---"; head -n 20 "$log"
+fi
 dcon=$(mktemp)
 "$JITPC" -chardev "file,id=dbg,path=$dcon" -device isa-debugcon,iobase=0xe9,chardev=dbg -bios "$BUILD/roms/demo.bin" >"$log" 2>&1
 if grep -q 'squares: 1 4 9' "$dcon" && ! grep -q 'squares' "$log"; then cp=$((cp + 1)); else cf=$((cf + 1)); echo "--- cli: isa-debugcon with a file chardev did not get the demo's output ---"; cat "$dcon" "$log"; fi
@@ -143,10 +155,13 @@ else
 fi
 
 # Conformance vectors from real chips, then the host CPU as an oracle.
-for suite in sst_run oracle_run; do
-    bin=$BUILD/tests/$suite
+# The vectors run three times: in the interpreter, with each instruction as a one-instruction JIT
+# block, and with that block in lockstep with the interpreter.
+for suite in sst_run "sst_run --jit" "sst_run --verify" oracle_run; do
+    set -- $suite
+    bin=$BUILD/tests/$1
     [ -x "$bin" ] || continue
-    if [ "$suite" = sst_run ]; then "$bin" "$SSTS_DIR" >"$log" 2>&1; else "$bin" >"$log" 2>&1; fi
+    if [ "$1" = sst_run ]; then "$bin" "$SSTS_DIR" $2 >"$log" 2>&1; else "$bin" >"$log" 2>&1; fi
     rc=$?
     if grep -q '^skipped:' "$log"; then
         echo "$suite: $(grep '^skipped:' "$log" | head -n 1)"

@@ -28,30 +28,16 @@ static double cpu_now(void)
 /* Runs n instructions on a fresh machine; returns MIPS by CPU time, or a negative number on failure. */
 static double run(const uint8_t *image, size_t len, uint64_t n, int use_jit, int stats)
 {
-    struct machine_config cfg = { .mem_size = 32u << 20, .cpu = CPU_PENTIUM2, .bios = image, .bios_size = len };
+    struct machine_config cfg = { .mem_size = 32u << 20, .cpu = CPU_PENTIUM2, .bios = image, .bios_size = len,
+                                  .engine = use_jit ? ENGINE_JIT : ENGINE_INTERP };
     char err[256];
     struct machine *m = machine_create(&cfg, err, sizeof(err));
     if (!m) {
         fprintf(stderr, "bench_mips: %s\n", err);
         return -1;
     }
-    struct jit *j = use_jit ? jit_create(&m->cpu, 0) : NULL;
-    if (use_jit && !j) {
-        fprintf(stderr, "bench_mips: cannot create the JIT\n");
-        machine_destroy(m);
-        return -1;
-    }
     double t0 = now(), c0 = cpu_now();
-    int ok = 1;
-    if (use_jit) {
-        /* machine_run's slices, with jit_run in place of cpu_run (the loop has no devices). */
-        while (m->cpu.icount < n && ok) {
-            uint64_t left = n - m->cpu.icount;
-            ok = jit_run(j, &m->cpu, left < 50000 ? left : 50000) == CPU_EXIT_BUDGET;
-        }
-    } else {
-        ok = machine_run(m, n) == MACHINE_BUDGET;
-    }
+    int ok = machine_run(m, n) == MACHINE_BUDGET;
     double t1 = now(), c1 = cpu_now();
     double mips = (double)m->cpu.icount / (c1 - c0) / 1e6;
     if (!ok) {
@@ -62,9 +48,8 @@ static double run(const uint8_t *image, size_t len, uint64_t n, int use_jit, int
                use_jit ? "jit:" : "interpreter:", m->cpu.icount, t1 - t0, (double)m->cpu.icount / (t1 - t0) / 1e6,
                c1 - c0, mips);
     }
-    if (j && stats)
-        jit_print_stats(j, stdout);
-    jit_destroy(j);
+    if (m->jit && stats)
+        jit_print_stats(m->jit, stdout);
     machine_destroy(m);
     return mips;
 }

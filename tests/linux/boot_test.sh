@@ -1,8 +1,10 @@
 #!/bin/sh
 # Boot acceptance test: Debian's stock i386 kernel with a busybox initramfs whose init
 # (tests/linux/test-init) runs commands, checks their output against values computed here, and
-# powers off. Fails on a kernel oops, BUG or warning. Boots twice under --icount: the two console
-# logs must be byte-identical. Usage: boot_test.sh JITPC GUEST_CACHE [LOG_DIR].
+# powers off. Fails on a kernel oops, BUG or warning. Boots under --icount with the JIT and with the
+# interpreter: the two console logs must be byte-identical. Then runs the first 50 million
+# instructions under --verify (JIT and interpreter in lockstep). Usage:
+# boot_test.sh JITPC GUEST_CACHE [LOG_DIR].
 # Ends with "N passed, N failed", or "skipped: ..." when the guest cannot be fetched (no network).
 JITPC=$1
 CACHE=$2
@@ -27,12 +29,14 @@ APPEND="console=ttyS0 panic=-1 jitpc.md5zero=$md5zero jitpc.md5seq=$md5seq jitpc
 
 for run in 1 2; do
     log=$LOGS/boot$run.log
+    engine=--interp
+    [ "$run" -eq 1 ] && engine=--jit-stats
     start=$(date +%s)
-    timeout "$TIMEOUT" "$JITPC" -m 256 --icount --no-reboot --serial "file:$log" \
+    timeout "$TIMEOUT" "$JITPC" $engine -m 256 --icount --no-reboot --serial "file:$log" \
         --kernel "$CACHE/vmlinuz" --initrd "$CACHE/test-initrd.gz" --append "$APPEND" \
         </dev/null >"$LOGS/jitpc$run.out" 2>&1
     rc=$?
-    echo "boot $run: status $rc after $(( $(date +%s) - start )) s; $(grep -c . "$log") console lines in $log"
+    echo "boot $run ($engine): status $rc after $(( $(date +%s) - start )) s; $(grep -c . "$log") console lines in $log"
     [ "$rc" -eq 0 ] && ok "boot $run: jitpc ended with status 0 (guest powered off)" ||
         { bad "boot $run: jitpc status $rc"; tail -n 3 "$LOGS/jitpc$run.out"; }
     if grep -q '^jitpc-test: 0 failed' "$log"; then
@@ -51,9 +55,23 @@ for run in 1 2; do
     fi
 done
 if cmp -s "$LOGS/boot1.log" "$LOGS/boot2.log"; then
-    ok "two --icount boots gave byte-identical console logs"
+    ok "JIT and interpreter --icount boots gave byte-identical console logs"
 else
-    bad "two --icount boots differ"
+    bad "JIT and interpreter --icount boots differ"
     diff "$LOGS/boot1.log" "$LOGS/boot2.log" | head -n 10
+fi
+# Lockstep: every block the JIT runs is rerun in the interpreter and compared (status 4 is the
+# budget running out; 5 is a divergence, with both states in the output).
+start=$(date +%s)
+timeout "$TIMEOUT" "$JITPC" --verify --max-insns 50000000 -m 256 --icount --no-reboot --serial none \
+    --kernel "$CACHE/vmlinuz" --initrd "$CACHE/test-initrd.gz" --append "$APPEND" \
+    </dev/null >"$LOGS/verify.out" 2>&1
+rc=$?
+echo "verify: status $rc after $(( $(date +%s) - start )) s"
+if [ "$rc" -eq 4 ] && grep -q 'instruction budget used up' "$LOGS/verify.out"; then
+    ok "--verify: JIT and interpreter agree over the first 50 million instructions"
+else
+    bad "--verify: status $rc"
+    tail -n 40 "$LOGS/verify.out"
 fi
 echo "$passed passed, $failed failed"

@@ -1,6 +1,7 @@
 /* Conformance runner for the SingleStepTests vectors (MOO format, see FORMAT.md next to the data):
- * each test loads a real-mode state, runs one instruction through cpu_step and compares the result
- * with what a real 80286 (or 386EX) recorded, through the undefined-flag masks of metadata.json. */
+ * each test loads a real-mode state, runs one instruction (through cpu_step, or as a one-instruction
+ * JIT block with --jit / --verify) and compares the result with what a real 80286 (or 386EX)
+ * recorded, through the undefined-flag masks of metadata.json. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -625,6 +626,7 @@ static int lock_legal_on_p6(const struct shape *sh)
 
 struct runner {
     struct machine *m;
+    enum machine_engine engine; /* jit and verify: each vector's instruction is its own block */
     uint8_t *ram; /* the flat 16 MiB of guest RAM */
     int alias_ss;  /* this test runs with the #SS vector pointed at the interrupt 13 handler */
     int ss13;      /* the exclusion list enables rule SS-13 */
@@ -634,14 +636,17 @@ struct runner {
     size_t difflen;
 };
 
-static void runner_init(struct runner *r)
+static void runner_init(struct runner *r, enum machine_engine engine)
 {
     memset(r, 0, sizeof(*r));
-    struct machine_config cfg = { .mem_size = RAM_SIZE, .cpu = CPU_PENTIUM2 };
+    struct machine_config cfg = { .mem_size = RAM_SIZE, .cpu = CPU_PENTIUM2, .engine = engine };
     char err[256];
     r->m = machine_create(&cfg, err, sizeof(err));
     if (!r->m)
         die("machine_create: %s", err);
+    r->engine = engine;
+    if (r->m->jit)
+        jit_set_max_insns(r->m->jit, 1);
     /* The test rig has RAM everywhere a real-mode address reaches: back the 640K-1M window too,
      * with the pages the RAM mapping skipped, so guest RAM is one flat array. */
     struct physmem *pm = &r->m->mem;
@@ -862,7 +867,22 @@ static enum outcome run_test(struct runner *r, const struct suite *s, const stru
     r->difflen = 0;
     r->diff[0] = 0;
     load_state(r, t);
-    int ret = cpu_step(c);
+    int ret;
+    if (r->engine == ENGINE_INTERP) {
+        ret = cpu_step(c);
+    } else {
+        /* load_state wrote code into RAM behind the write hook: drop what was translated there.
+         * The JIT enters a block only on a TLB hit for its first byte (a miss is the interpreter's
+         * to fill), and load_state's reset emptied the TLB: warm it as an earlier fetch would. */
+        jit_flush(r->m->jit);
+        mmu_translate(c, c->seg[S_CS].base + c->eip, ACC_FETCH);
+        ret = r->engine == ENGINE_JIT ? jit_run(r->m->jit, c, 1) : jit_verify_run(r->m->jit, c, 1, stderr);
+        if (ret < 0) {
+            dprintf_(r, "      --verify: the JIT and the interpreter disagree (states on stderr)\n");
+            unload_state(r, t);
+            return T_FAIL;
+        }
+    }
     enum outcome out = T_PASS;
     if (ret == CPU_EXIT_UNIMPL) {
         dprintf_(r, "      stopped: unimplemented: %s\n", c->unimpl ? c->unimpl : "?");
@@ -1253,7 +1273,10 @@ static void run_suite(struct runner *r, struct config *cfg, const char *dir, con
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: sst_run DATA_DIR [--verbose] [--show N] [--exclusions FILE] [FILTER...]\n"
+            "usage: sst_run DATA_DIR [--jit | --verify] [--verbose] [--show N] [--exclusions FILE] [FILTER...]\n"
+            "  --jit     run each vector's instruction as a one-instruction JIT block\n"
+            "  --verify  the same, in lockstep with the interpreter (stops the test at a difference)\n"
+            "  --jit-stats  with --jit or --verify: what was translated, what fell back (stderr)\n"
             "  DATA_DIR  the ssts directory (holding 80286/ and 80386-sample/) or one suite directory\n"
             "  FILTER    a file's short name (F6.6), an opcode (F6: every F6.x), or a suite (80286)\n");
     exit(2);
@@ -1263,12 +1286,20 @@ int main(int argc, char **argv)
 {
     struct config cfg = { 0, SHOW_DEFAULT, NULL, 0, NULL, 0 };
     const char *data = NULL, *excl_path = "tests/sst/exclusions.txt";
+    enum machine_engine engine = ENGINE_INTERP;
+    int jit_stats = 0;
     cfg.filters = xmalloc(sizeof(char *) * (size_t)argc);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
             cfg.verbose = 1;
         else if (!strcmp(argv[i], "--show") && i + 1 < argc)
             cfg.show = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--jit"))
+            engine = ENGINE_JIT;
+        else if (!strcmp(argv[i], "--verify"))
+            engine = ENGINE_VERIFY;
+        else if (!strcmp(argv[i], "--jit-stats"))
+            jit_stats = 1;
         else if (!strcmp(argv[i], "--exclusions") && i + 1 < argc)
             excl_path = argv[++i];
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -1287,7 +1318,7 @@ int main(int argc, char **argv)
     load_exclusions(&cfg, excl_path);
 
     struct runner *r = xmalloc(sizeof(*r)); /* one machine per run, reused by every test */
-    runner_init(r);
+    runner_init(r, engine);
     for (int i = 0; i < cfg.nexcl; i++)
         if (!strcmp(cfg.excl[i].key, "SS-13"))
             r->ss13 = 1;
@@ -1324,6 +1355,8 @@ int main(int argc, char **argv)
     /* Not "skipped:": tests/run_all.sh reads that word as "the data is absent". */
     printf("not run: %lu revoked, %lu excluded\n", tot.revoked, tot.excluded);
     printf("%lu passed, %lu failed\n", tot.passed, tot.failed);
+    if (jit_stats && r->m->jit)
+        jit_print_stats(r->m->jit, stderr);
 
     for (int i = 0; i < cfg.nexcl; i++)
         free(cfg.excl[i].reason);

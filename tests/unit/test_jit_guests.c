@@ -32,57 +32,19 @@ static void sink(void *opaque, const uint8_t *buf, size_t len)
         o->out[o->len++] = (char)buf[i];
 }
 
-/* machine_run's loop (devices/machine.c) with cpu_run (jit 0), jit_run (1) or jit_verify_run
- * (2); statuses as jitpc's. */
-static void run(const uint8_t *image, size_t len, int jit, struct outcome *o)
+/* One run of the image on the given engine; the status is the guest's isa-debug-exit code, or
+ * 100 + the machine's other stop reason (MACHINE_DIVERGED when --verify found a difference). */
+static void run(const uint8_t *image, size_t len, enum machine_engine engine, struct outcome *o)
 {
     memset(o, 0, sizeof(*o));
     struct machine_config cfg = { .mem_size = 64u << 20, .cpu = CPU_PENTIUM2, .bios = image, .bios_size = len,
-                                  .console = sink, .console_opaque = o, .icount = 1 };
+                                  .console = sink, .console_opaque = o, .icount = 1, .engine = engine };
     char err[256];
     struct machine *m = machine_create(&cfg, err, sizeof(err));
     assert_non_null(m);
-    struct jit *j = jit ? jit_create(&m->cpu, 0) : NULL;
-    if (jit)
-        assert_non_null(j);
-    o->status = -1;
-    while (o->status < 0) {
-        uint64_t done = m->cpu.icount;
-        if (done >= MAX_INSNS) {
-            o->status = 4;
-            break;
-        }
-        clock_run_timers(&m->clock);
-        uint64_t slice = MAX_INSNS - done < 50000 ? MAX_INSNS - done : 50000;
-        uint64_t deadline = clock_next_deadline(&m->clock);
-        if (deadline != CLOCK_NEVER) {
-            uint64_t t = clock_now(&m->clock);
-            uint64_t until = deadline > t ? deadline - t : 1;
-            if (until < slice)
-                slice = until;
-        }
-        int r = jit == 2 ? jit_verify_run(j, &m->cpu, slice, stderr) : jit ? jit_run(j, &m->cpu, slice) : cpu_run(&m->cpu, slice);
-        if (r < 0)
-            o->status = 5; /* --verify found a divergence (printed) */
-        else if (r == CPU_EXIT_SHUTDOWN)
-            o->status = 4;
-        else if (r == CPU_EXIT_UNIMPL)
-            o->status = 3;
-        else if (r == CPU_EXIT_STOP && m->exited)
-            o->status = m->exit_status;
-        else if (r == CPU_EXIT_STOP && m->reset_pending)
-            o->status = 0;
-        else if (r == CPU_EXIT_HALT && !(m->cpu.eflags & F_IF) && !m->cpu.nmi)
-            o->status = 0;
-        else if (r == CPU_EXIT_HALT && !m->cpu.intr && !m->cpu.nmi) {
-            if (deadline == CLOCK_NEVER)
-                o->status = 0;
-            else
-                clock_idle_until(&m->clock, deadline, CLOCK_NEVER);
-        }
-    }
+    enum machine_stop s = machine_run(m, MAX_INSNS);
+    o->status = s == MACHINE_EXITED ? m->exit_status : 100 + (int)s;
     o->icount = m->cpu.icount;
-    jit_destroy(j);
     machine_destroy(m);
 }
 
@@ -95,9 +57,9 @@ static void test_guest_program_same_under_jit(void **state)
     size_t len = fread(image, 1, sizeof(image), f);
     fclose(f);
     static struct outcome a, b, c;
-    run(image, len, 0, &a);
-    run(image, len, 1, &b);
-    run(image, len, 2, &c);
+    run(image, len, ENGINE_INTERP, &a);
+    run(image, len, ENGINE_JIT, &b);
+    run(image, len, ENGINE_VERIFY, &c);
     assert_int_equal(a.status, c.status);
     assert_int_equal(a.icount, c.icount);
     if (a.status != b.status || a.icount != b.icount || a.len != b.len || memcmp(a.out, b.out, a.len))
