@@ -25,13 +25,13 @@ void op_ud(struct cpu *c, const struct insn *in)
 }
 
 /* CPUID of a Pentium II (family 6, model 5, stepping 2). Feature bits list only what this CPU
- * model implements (VME and APIC join as they are built). */
+ * model implements (APIC, and PAE, join as they are built). */
 void op_cpuid(struct cpu *c, const struct insn *in)
 {
     (void)in;
-    static const uint32_t feat_fpu = 1u << 0, feat_de = 1u << 2, feat_pse = 1u << 3, feat_tsc = 1u << 4,
-                          feat_msr = 1u << 5, feat_cx8 = 1u << 8, feat_sep = 1u << 11, feat_mtrr = 1u << 12,
-                          feat_pge = 1u << 13, feat_cmov = 1u << 15, feat_mmx = 1u << 23,
+    static const uint32_t feat_fpu = 1u << 0, feat_vme = 1u << 1, feat_de = 1u << 2, feat_pse = 1u << 3,
+                          feat_tsc = 1u << 4, feat_msr = 1u << 5, feat_cx8 = 1u << 8, feat_sep = 1u << 11,
+                          feat_mtrr = 1u << 12, feat_pge = 1u << 13, feat_cmov = 1u << 15, feat_mmx = 1u << 23,
                           feat_fxsr = 1u << 24;
     uint32_t leaf = c->r[R_EAX];
     switch (leaf) {
@@ -45,7 +45,7 @@ void op_cpuid(struct cpu *c, const struct insn *in)
         c->r[R_EAX] = 0x00000652u;
         c->r[R_EBX] = 0;
         c->r[R_ECX] = 0;
-        c->r[R_EDX] = feat_fpu | feat_de | feat_pse | feat_tsc | feat_msr | feat_cx8 | feat_sep | feat_mtrr |
+        c->r[R_EDX] = feat_fpu | feat_vme | feat_de | feat_pse | feat_tsc | feat_msr | feat_cx8 | feat_sep | feat_mtrr |
                       feat_pge | feat_cmov | feat_mmx | feat_fxsr;
         break;
     case 2:

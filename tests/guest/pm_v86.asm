@@ -48,6 +48,10 @@ TEST_BEGIN
     CHKD "IOPL 0 V86 run finished", [V86_OUT_EIP], v86_iopl0.exit_ip
 
     ; ---- VME with IOPL 0: redirection through the IVT, VIF ----
+    mov eax, 1
+    cpuid
+    and edx, 2
+    CHKD "CPUID.1:EDX reports VME", edx, 2
     mov eax, cr4
     or eax, 1                   ; CR4.VME
     mov cr4, eax

@@ -1365,7 +1365,8 @@ int main(int argc, char **argv)
     struct native nat = { 0 };
     if (native_start(&nat, native_path)) {
         native_stop(&nat);
-        printf("oracle: skipped: the 32-bit helper could not run or map its fixed pages\n0 passed, 0 failed\n");
+        printf("oracle: skipped: the 32-bit helper could not run or map its fixed pages (a host kernel "
+               "without IA32 emulation cannot run 32-bit programs at all)\n0 passed, 0 failed\n");
         return 0;
     }
 
