@@ -1,7 +1,8 @@
 /* The PC/AT platform around the CPU: which device sits at which port and IRQ, as an i440FX/PIIX3
  * board has them (IBM PC/AT technical reference; Intel 82371SB PIIX3 datasheet for the ISA side):
  * PIC 0x20/0xA0 (INTR to the CPU), PIT 0x40 on IRQ 0, 8042 0x60/0x64 on IRQ 1/12 with A20 and
- * reset, RTC 0x70 on IRQ 8, COM1-4 at 3F8/2F8/3E8/2E8 on IRQ 4/3, PCI 0xCF8, fw_cfg 0x510, POST 0x80. */
+ * reset, RTC 0x70 on IRQ 8, COM1-4 at 3F8/2F8/3E8/2E8 on IRQ 4/3, PCI 0xCF8 (PAM shadowing in the
+ * host bridge), fw_cfg 0x510, POST 0x80, the ACPI PM block at 0x600 on IRQ 9 (SCI). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

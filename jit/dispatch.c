@@ -187,6 +187,15 @@ uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uin
     return 0;
 }
 
+/* RDTSC where it cannot fault (translate_inline.c checks the mode): op_rdtsc without the
+ * check, and without a whole cpu_step around it. The counts are up to date when it is called. */
+void jit_helper_rdtsc(struct cpu *c)
+{
+    uint64_t t = cpu_tsc_read(c);
+    c->r[R_EAX] = (uint32_t)t;
+    c->r[R_EDX] = (uint32_t)(t >> 32);
+}
+
 int jit_run(struct jit *j, struct cpu *c, uint64_t budget)
 {
     j->steps_left = budget > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)budget;

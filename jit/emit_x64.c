@@ -146,6 +146,11 @@ void emit_shift_imm(struct emit *e, int size, int ext, int reg, uint8_t n)
     emit_byte(e, n);
 }
 
+void emit_shift_cl(struct emit *e, int size, int ext, int reg)
+{
+    emit_op_rr(e, size, size == 1 ? 0xD2 : 0xD3, ext, reg);
+}
+
 void emit_push(struct emit *e, int reg)
 {
     if (reg & 8)

@@ -41,6 +41,8 @@ void emit_alu_imm_reg(struct emit *e, int size, int ext, int reg, uint32_t imm);
 /* mov [base + disp], imm (size 1, 2, 4; 8 takes a sign-extended imm32). */
 void emit_mov_imm_mem(struct emit *e, int size, int base, int32_t disp, uint32_t imm);
 void emit_shift_imm(struct emit *e, int size, int ext, int reg, uint8_t n); /* ext 4 shl, 5 shr */
+/* Group 2 by CL (D2/D3): ext 0 rol, 1 ror, 4 shl, 5 shr, 7 sar. */
+void emit_shift_cl(struct emit *e, int size, int ext, int reg);
 void emit_push(struct emit *e, int reg);
 void emit_pop(struct emit *e, int reg);
 void emit_call_abs(struct emit *e, const void *fn); /* through RAX: helpers live far from the cache */

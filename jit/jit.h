@@ -37,8 +37,9 @@ void jit_flush(struct jit *j);
  * own translated block, which the conformance runner uses to put each vector through the JIT. */
 void jit_set_max_insns(struct jit *j, int n);
 
-/* --dump-jit: each block, when translated, printed to out (NULL: off) as guest instructions
- * beside the host code, both disassembled with capstone. */
+/* --dump-jit: each block, when translated, printed to out (NULL: off): each guest instruction
+ * followed by the host code emitted for it, both disassembled with capstone, with the prologue,
+ * chain points, exits, handler calls and out-of-line slow paths labelled. */
 void jit_set_dump(struct jit *j, FILE *out);
 /* --jit-stats: translation counts and cost, cache flushes, and the instructions that ran
  * through the interpreter's handlers, most frequent first. */

@@ -53,6 +53,7 @@ struct jit_block {
     uint16_t ninsn;
     uint16_t ninline;         /* instructions translated inline (the rest call handlers) */
     struct insn *insns;       /* pre-decoded, for the handler calls */
+    uint32_t *insn_off;       /* offset in code where each instruction's host code starts (--dump-jit) */
     uint8_t *code;
     uint32_t code_len;
     struct jit_exit exits[2];
@@ -144,12 +145,34 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
 /* dispatch.c: the helpers translated code calls. */
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
+void jit_helper_rdtsc(struct cpu *c);
 
 /* verify.c */
 void jit_verify_log(struct jit *j, uint32_t paddr, int size);
 void jit_verify_mark_all(struct jit *j);
 
-/* dump.c */
-void jit_dump_block(struct jit *j, const struct jit_block *b, const uint8_t *guest);
+/* dump.c: --dump-jit. The translator records, while it emits a block, where in the host code
+ * each guest instruction starts and where the special places are; the dump prints them. */
+enum jit_label_kind {
+    JL_PROLOGUE,  /* the block's entry check: budget for the whole block, no stop pending */
+    JL_INSN,      /* guest instruction insn starts here */
+    JL_HANDLER,   /* instruction insn calls the interpreter's handler */
+    JL_CHAIN,     /* exit to eip: the patchable jmp chaining may point at the next block */
+    JL_EXIT,      /* exit to eip (or, with eip_known 0, to EIP as the code left it): to the dispatcher */
+    JL_NOCHAIN,   /* the shared "back to the dispatcher, no chaining" tail */
+    JL_COLD,      /* the out-of-line slow path of instruction insn's inline memory access */
+};
+
+struct jit_label {
+    uint32_t off;             /* offset in the block's host code */
+    uint8_t kind;             /* enum jit_label_kind */
+    uint8_t eip_known;
+    uint16_t insn;            /* guest instruction index */
+    uint32_t eip;             /* guest EIP: of insn, or the exit's target */
+};
+
+/* labels NULL (a block dumped after the fact, by --verify): only the instruction starts. */
+void jit_dump_block(struct jit *j, const struct jit_block *b, const uint8_t *guest, const struct jit_label *labels,
+                    int nlabels);
 
 #endif

@@ -41,12 +41,21 @@ void tr_to_nochain(struct tctx *t, uint8_t *field)
         t->e.overflow = 1; /* cannot happen with JIT_MAX_INSNS; fail safe */
 }
 
+void tr_label(struct tctx *t, int kind, int insn, uint32_t eip, int eip_known)
+{
+    if (!t->j->dump || t->nlabels >= (int)(sizeof(t->labels) / sizeof(t->labels[0])))
+        return;
+    t->labels[t->nlabels++] = (struct jit_label){ (uint32_t)(t->e.p - t->b->code), (uint8_t)kind,
+                                                  (uint8_t)eip_known, (uint16_t)insn, eip };
+}
+
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 {
     struct jit_block *b = t->b;
     tr_counts(t, counted);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
     if (b->nexits == 2) {
+        tr_label(t, JL_EXIT, t->i, eip, 1);
         tr_to_nochain(t, emit_jmp32(&t->e, NULL));
         return;
     }
@@ -56,8 +65,11 @@ void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
     /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
      * the TLB check of a page it has not been through (QEMU does the same in system mode). */
     uint32_t lin0 = b->cs_base + b->eip, lin1 = b->cs_base + eip;
-    if (chainable && ((lin0 ^ lin1) & TLB_PAGE_MASK) == 0 && eip <= b->cs_limit)
+    if (chainable && ((lin0 ^ lin1) & TLB_PAGE_MASK) == 0 && eip <= b->cs_limit) {
+        tr_label(t, JL_CHAIN, t->i, eip, 1);
         x->patch = emit_jmp32(&t->e, NULL); /* rel32 = 0: falls through to the return below */
+    }
+    tr_label(t, JL_EXIT, t->i, eip, 1);
     emit_mov_imm64(&t->e, H_RAX, (uint64_t)(uintptr_t)x);
     emit_jmp32(&t->e, t->j->exit_stub);
 }
@@ -67,6 +79,7 @@ void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 static void emit_fallback(struct tctx *t, int i, int last)
 {
     const struct insn *in = &t->b->insns[i];
+    tr_label(t, JL_HANDLER, i, t->eips[i], 1);
     tr_flush_counts(t);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[i]);
     emit_op_rr(&t->e, 8, 0x89, H_RBX, H_RDI);
@@ -138,7 +151,8 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         return b; /* a negative entry: the interpreter runs this instruction */
     }
     b->insns = jit_meta_alloc(j, sizeof(struct insn) * (size_t)n);
-    if (!b->insns)
+    b->insn_off = jit_meta_alloc(j, sizeof(uint32_t) * (size_t)n);
+    if (!b->insns || !b->insn_off)
         return NULL;
     memcpy(b->insns, ins, sizeof(struct insn) * (size_t)n);
 
@@ -148,6 +162,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     b->code = start;
     /* Prologue: the one check of a block entry, made again on chained entries: enough budget
      * for the whole block (the dispatcher runs the rest one step at a time) and no stop. */
+    tr_label(t, JL_PROLOGUE, 0, b->eip, 1);
     emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)n);
     tr_to_nochain(t, emit_jcc32(&t->e, CC_L, NULL));
     emit_alu_imm_mem(&t->e, 1, 7, H_RBX, CPU_OFF(stop), 0);
@@ -157,6 +172,8 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     for (int i = 0; i < n; i++) {
         int last = i == n - 1;
         t->i = i;
+        b->insn_off[i] = (uint32_t)(t->e.p - start);
+        tr_label(t, JL_INSN, i, t->eips[i], 1);
         if (tr_inline(t, &b->insns[i], last)) {
             b->ninline++;
             done = last && t->exited;
@@ -169,6 +186,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     if (!done)
         tr_exit(t, t->eips[n], t->pending, 1);
     /* The shared "return to the dispatcher, no chaining" tail. */
+    tr_label(t, JL_NOCHAIN, n - 1, 0, 0);
     uint8_t *nochain = t->e.p;
     emit_op_rr(&t->e, 4, 0x31, H_RAX, H_RAX);
     emit_jmp32(&t->e, j->exit_stub);
@@ -188,6 +206,6 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     j->stats.code_bytes += b->code_len;
     j->stats.translate_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
     if (j->dump)
-        jit_dump_block(j, b, host);
+        jit_dump_block(j, b, host, t->labels, t->nlabels);
     return b;
 }

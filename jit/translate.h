@@ -31,16 +31,20 @@ struct tctx {
     int exited;                       /* the instruction just translated emitted the block's exits */
     int fused_cc;                     /* >= 0: DL holds this guest condition, set by the previous insn */
     uint32_t eips[JIT_MAX_INSNS + 1]; /* EIP of each instruction, and the one after the last */
-    uint8_t *fix[2 * JIT_MAX_INSNS + 8]; /* rel32 fields to point at the "no chain" return */
+    uint8_t *fix[3 * JIT_MAX_INSNS + 8]; /* rel32 fields to point at the "no chain" return */
     int nfix;
-    struct cold cold[JIT_MAX_INSNS];
+    struct cold cold[2 * JIT_MAX_INSNS]; /* PUSH m probes twice: its source and the stack */
     int ncold;
+    struct jit_label labels[8 * JIT_MAX_INSNS + 16]; /* for --dump-jit, recorded only then */
+    int nlabels;
 };
 
 /* translate.c */
 void tr_counts(struct tctx *t, int n);      /* icount, tsc += n; steps_left -= n */
 void tr_flush_counts(struct tctx *t);       /* tr_counts(pending), pending = 0 */
 void tr_to_nochain(struct tctx *t, uint8_t *field);
+/* Notes for --dump-jit that the code emitted next is a place of kind (enum jit_label_kind). */
+void tr_label(struct tctx *t, int kind, int insn, uint32_t eip, int eip_known);
 /* A block exit to guest EIP eip, counting counted instructions first. */
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable);
 

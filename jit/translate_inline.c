@@ -1,9 +1,12 @@
-/* Inline translation of the hottest simple instructions (issue 5, milestone 4): MOV and ALU
- * register/immediate forms, INC/DEC, TEST, LEA, Jcc/JMP rel, and MOV between a register and
- * memory through an inline TLB probe with an out-of-line slow path. Guest registers stay in
- * struct cpu (RBX-relative); arithmetic flags come from the host's own (PUSHF, merged into the
- * guest EFLAGS), and a Jcc right after the instruction that set its flags tests a SETcc byte.
- * Flags per Intel SDM Vol. 1 Appendix A; host encodings per Vol. 2. */
+/* Inline translation of the hot instructions (issue 5, milestone 4): MOV, ALU, INC/DEC, TEST,
+ * LEA, Jcc/JMP rel, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL (two and three operands),
+ * the shifts and rotates, NOT/NEG, XCHG, LEAVE, PUSH r/m, PAUSE and RDTSC, with memory operands
+ * through an inline TLB probe and an out-of-line slow path. Guest registers stay in struct cpu
+ * (RBX-relative); arithmetic flags come from the host's own (PUSHF, merged into the guest
+ * EFLAGS) or, where the host leaves them undefined, from integer operations that reproduce the
+ * interpreter's choices; they are materialized only when something can read them (a liveness
+ * scan over the block), and a Jcc right after the instruction that set its flags tests a SETcc
+ * byte. Flags per Intel SDM Vol. 1 Appendix A and cpu/ops_*.c; host encodings per Vol. 2. */
 #include "translate.h"
 
 #define MASK6 (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
@@ -58,42 +61,121 @@ static void merge_flags(struct tctx *t, uint32_t keep, uint32_t clear, int last)
     emit_op_mem(e, 4, 0x09, H_RAX, H_RBX, CPU_OFF(eflags));
 }
 
-/* Register-only instructions the translator inlines without touching the flags or memory. */
-static int flag_neutral(const struct insn *in)
+/* The flags guest condition cc (a Jcc/SETcc/CMOVcc low nibble) tests. */
+static uint32_t cond_flags(int cc)
 {
-    unsigned op = in->op;
-    if (in->lock || in->rep)
-        return 0;
-    return (op >= 0x88 && op <= 0x8B && !in->mem) || (op >= 0xB0 && op <= 0xBF) ||
-           ((op == 0xC6 || op == 0xC7) && !in->mem) || op == 0x8D || op == 0x90;
+    static const uint32_t f[8] = { F_OF, F_CF, F_ZF, F_CF | F_ZF, F_SF, F_PF, F_SF | F_OF, F_SF | F_OF | F_ZF };
+    return f[(cc >> 1) & 7];
 }
 
-/* Register-only instructions the translator inlines that set all six arithmetic flags without
- * reading any: ADD OR AND SUB XOR CMP, TEST. */
-static int writes_all_flags(const struct insn *in)
+/* What an instruction does to the arithmetic flags, for the liveness scan below: returns 0 when
+ * it may observe all of them in EFLAGS (a handler call, a memory access whose slow path may
+ * fault or run the handler, an exit), else 1 with *rd the flags it reads and *wr those it
+ * overwrites whatever its operands. Only register forms that tr_inline always translates inline
+ * (never a handler call) may return 1: keep this in step with tr_inline. */
+static int flag_effect(const struct insn *in, uint32_t *rd, uint32_t *wr)
 {
     unsigned op = in->op;
-    if (in->lock || in->rep || in->mem)
+    *rd = *wr = 0;
+    if (in->lock || (in->rep && op != 0x90))
         return 0;
-    if (op < 0x40 && (op & 7) < 6)
-        return ((op >> 3) & 7) != 2 && ((op >> 3) & 7) != 3;
-    if (op >= 0x80 && op <= 0x83)
-        return in->reg != 2 && in->reg != 3;
-    return op == 0x84 || op == 0x85 || op == 0xA8 || op == 0xA9 || ((op == 0xF6 || op == 0xF7) && in->reg < 2);
-}
-
-/* The flags instruction t->i computes are dead: a later instruction of the block overwrites all
- * of them before anything can read them, exit or fault (only register-only inline code between). */
-static int flags_dead(const struct tctx *t)
-{
-    for (int k = t->i + 1; k < t->b->ninsn; k++) {
-        const struct insn *in = &t->b->insns[k];
-        if (writes_all_flags(in))
+    if (op == 0x8D || (op >= 0x90 && op <= 0x97) || (op >= 0xB0 && op <= 0xBF))
+        return 1; /* LEA (no access), NOP, PAUSE, XCHG eAX, MOV r, imm */
+    if (in->mem)
+        return 0;
+    if (op < 0x40 && (op & 7) < 6) {
+        int k = (int)(op >> 3);
+        *rd = (k == 2 || k == 3) ? F_CF : 0;
+        *wr = MASK6;
+        return 1;
+    }
+    if (op >= 0x80 && op <= 0x83) {
+        *rd = (in->reg == 2 || in->reg == 3) ? F_CF : 0;
+        *wr = MASK6;
+        return 1;
+    }
+    if (op == 0x84 || op == 0x85 || op == 0xA8 || op == 0xA9 || op == 0x1AF || op == 0x69 || op == 0x6B) {
+        *wr = MASK6;
+        return 1;
+    }
+    if (op >= 0x40 && op <= 0x4F) {
+        *wr = MASK6 & ~F_CF;
+        return 1;
+    }
+    if (op == 0xF6 || op == 0xF7) {
+        if (in->reg == 2)
+            return 1; /* NOT */
+        if (in->reg < 2 || in->reg == 3) {
+            *wr = MASK6; /* TEST, NEG */
             return 1;
-        if (!flag_neutral(in))
-            return 0;
+        }
+        return 0;
+    }
+    if ((op == 0xFE || op == 0xFF) && in->reg < 2) {
+        *wr = MASK6 & ~F_CF;
+        return 1;
+    }
+    if ((op >= 0x88 && op <= 0x8B) || op == 0xC6 || op == 0xC7 || op == 0x86 || op == 0x87 || op == 0x1B6 ||
+        op == 0x1B7 || op == 0x1BE || op == 0x1BF)
+        return 1;
+    if (op >= 0xC0 && op <= 0xD3 && (op <= 0xC1 || op >= 0xD0)) {
+        if (in->reg == 2 || in->reg == 3)
+            return 0; /* RCL/RCR: handler calls */
+        /* A count in CL may be 0 (nothing written): such a shift kills nothing. */
+        unsigned n = op <= 0xC1 ? in->imm & 31 : op <= 0xD1 ? 1 : 0;
+        if (n)
+            *wr = in->reg < 2 ? F_CF | F_OF : MASK6;
+        return 1;
+    }
+    if ((op >= 0x140 && op <= 0x14F) || (op >= 0x190 && op <= 0x19F)) {
+        *rd = cond_flags(op & 0xF);
+        return 1;
     }
     return 0;
+}
+
+/* The flags in mask that instruction t->i computes are dead: later instructions of the block
+ * overwrite each of them before anything can read it, exit or fault (only register-only inline
+ * code between), so they need not be materialized in EFLAGS. */
+static int flags_dead(const struct tctx *t, uint32_t mask)
+{
+    for (int k = t->i + 1; k < t->b->ninsn && mask; k++) {
+        uint32_t rd, wr;
+        if (!flag_effect(&t->b->insns[k], &rd, &wr) || (rd & mask))
+            return 0;
+        mask &= ~wr;
+    }
+    return mask == 0;
+}
+
+/* Whether instruction t->i must materialize the flags in mask: the block's last instruction
+ * always does (its exit reads them). When not, no Jcc can fuse with it either. */
+static int flags_live(struct tctx *t, uint32_t mask, int last)
+{
+    if (last || !flags_dead(t, mask))
+        return 1;
+    t->fused_cc = -1;
+    return 0;
+}
+
+/* EFLAGS = (EFLAGS & ~clear) | host register hreg, which holds the new values of those flags
+ * (computed with integer operations where the host's flags are undefined or differ). */
+static void merge_flags_reg(struct tctx *t, int hreg, uint32_t clear)
+{
+    struct emit *e = &t->e;
+    t->fused_cc = -1;
+    emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~clear);
+    emit_op_mem(e, 4, 0x09, hreg, H_RBX, CPU_OFF(eflags));
+}
+
+/* dst = SF, ZF and PF of the size-byte result in AL/AX/EAX or CL/CX/ECX (hreg 0-3), as a P6
+ * sets them from any result (TEST sets exactly those three from its operand). */
+static void szp_of(struct emit *e, int hreg, int size, int dst)
+{
+    emit_op_rr(e, size, size == 1 ? 0x84 : 0x85, hreg, hreg);
+    emit_byte(e, 0x9C); /* pushfq */
+    emit_pop(e, dst);
+    emit_alu_imm_reg(e, 4, 4, dst, F_SF | F_ZF | F_PF);
 }
 
 /* ALU op k (0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp) on guest register dst with
@@ -112,10 +194,8 @@ static void alu(struct tctx *t, int k, int dst, int size, int use_imm, uint32_t 
         emit_op_mem(e, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), H_RCX, H_RBX, greg(dst, size));
     /* AND/OR/XOR leave AF undefined on the host; a P6 clears it, as the interpreter does. */
     int logic = k == 1 || k == 4 || k == 6;
-    if (!last && flags_dead(t)) {
-        t->fused_cc = -1;
+    if (!flags_live(t, MASK6, last))
         return; /* materialized only when needed */
-    }
     merge_flags(t, logic ? MASK6 & ~F_AF : MASK6, MASK6, last);
 }
 
@@ -134,10 +214,8 @@ static void test_op(struct tctx *t, int dst, int size, int use_imm, uint32_t imm
     } else {
         emit_op_mem(e, size, size == 1 ? 0x84 : 0x85, H_RCX, H_RBX, greg(dst, size));
     }
-    if (!last && flags_dead(t)) {
-        t->fused_cc = -1;
+    if (!flags_live(t, MASK6, last))
         return;
-    }
     merge_flags(t, MASK6 & ~F_AF, MASK6, last);
 }
 
@@ -145,6 +223,8 @@ static void inc_dec(struct tctx *t, int dst, int size, int dec, int last)
 {
     /* inc/dec [rbx+off]: FE/FF /0 or /1; CF is the guest's own */
     emit_op_mem(&t->e, size, size == 1 ? 0xFE : 0xFF, dec, H_RBX, greg(dst, size));
+    if (!flags_live(t, MASK6 & ~F_CF, last))
+        return;
     merge_flags(t, MASK6 & ~F_CF, MASK6 & ~F_CF, last);
 }
 
@@ -223,7 +303,7 @@ static int branch(struct tctx *t, const struct insn *in)
 /* Can an access through segment s be inlined: only an expand-up limit check (or none) needed. */
 static int seg_ok(const struct tctx *t, int s)
 {
-    return (t->mode & (1u << (JM_SIMPLE_SHIFT + s))) && t->ncold < JIT_MAX_INSNS;
+    return (t->mode & (1u << (JM_SIMPLE_SHIFT + s))) && t->ncold + 2 <= (int)(sizeof(t->cold) / sizeof(t->cold[0]));
 }
 
 /* EAX holds an offset in segment s: the limit check (unless flat), the base, and the TLB probe
@@ -350,8 +430,10 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     if (kind != 6) {
         int logic = kind == 3 || kind == 4 || (kind <= 2 && (k == 1 || k == 4 || k == 6));
         uint32_t keep = kind == 5 ? MASK6 & ~F_CF : logic ? MASK6 & ~F_AF : MASK6;
-        /* No SETcc for a following Jcc: the cold path (the handler) would not set DL. */
-        merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, 1);
+        /* No SETcc for a following Jcc: the cold path (the handler) would not set DL. The cold
+         * path leaves the handler's flags in EFLAGS, so dead flags may be skipped here. */
+        if (flags_live(t, kind == 5 ? MASK6 & ~F_CF : MASK6, 0))
+            merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, 1);
     }
     cd->resume = e->p;
     t->fused_cc = -1;
@@ -437,6 +519,7 @@ static int stack_op(struct tctx *t, const struct insn *in, int last)
     } else if (op == 0xC3 || op == 0xC2) {
         tr_counts(t, t->pending + 1);
         t->pending = 0;
+        tr_label(t, JL_EXIT, t->i, 0, 0);
         tr_to_nochain(t, emit_jmp32(e, NULL));
         t->exited = 1;
     } else {
@@ -486,12 +569,341 @@ static int setcc_cmov(struct tctx *t, const struct insn *in)
     return 1;
 }
 
+/* Where an r/m operand lives once mem_operand has run: the guest register in struct cpu, or
+ * the host address of the guest bytes in RDI. */
+struct loc {
+    int base;
+    int32_t disp;
+};
+
+static struct loc rm_loc(const struct insn *in, int size)
+{
+    return in->mem ? (struct loc){ H_RDI, 0 } : (struct loc){ H_RBX, greg(in->rm, size) };
+}
+
+/* The memory operand of in through the TLB probe (write: the write tag, which also vouches for
+ * reads); RDI = its host address. The returned cold stub needs its resume point set. */
+static struct cold *mem_operand(struct tctx *t, const struct insn *in, int write, int size)
+{
+    emit_ea(t, in);
+    struct cold *cd = probe(t, in->ea_seg, write, size);
+    emit_op_sib(&t->e, 8, 0x8D, H_RDI, H_RDX, H_RAX, 0, 0); /* lea rdi, [rdx + rax] */
+    return cd;
+}
+
+/* hreg = the size bytes at l, zero-extended to 64 bits (sign-extended with sx). */
+static void load_loc(struct emit *e, int hreg, struct loc l, int size, int sx)
+{
+    if (sx)
+        emit_op_mem(e, 8, size == 4 ? 0x63 : size == 2 ? 0x0FBF : 0x0FBE, hreg, l.base, l.disp);
+    else
+        emit_op_mem(e, 4, size == 4 ? 0x8B : size == 2 ? 0x0FB7 : 0x0FB6, hreg, l.base, l.disp);
+}
+
+static void store_loc(struct emit *e, int hreg, struct loc l, int size)
+{
+    emit_op_mem(e, size, size == 1 ? 0x88 : 0x89, hreg, l.base, l.disp);
+}
+
+/* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): the host's IMUL gives the truncated product
+ * and CF = OF = overflow exactly as smul_overflows; SF ZF PF come from the truncated product and
+ * AF is cleared, the choices of cpu/ops_muldiv.c (the host leaves those four undefined). */
+static int imul(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    int size = in->opsize;
+    struct cold *cd = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        cd = mem_operand(t, in, 0, size);
+    }
+    load_loc(e, H_RCX, rm_loc(in, size), size, 0);
+    if (in->op == 0x1AF) {
+        emit_op_mem(e, size, 0x0FAF, H_RCX, H_RBX, greg(in->reg, size)); /* imul ecx, [reg] */
+    } else {
+        uint32_t imm = in->op == 0x6B ? sext(in->imm, 1) : in->imm;
+        emit_op_rr(e, size, 0x69, H_RCX, H_RCX); /* imul ecx, ecx, imm */
+        if (size == 2)
+            emit_byte(e, (uint8_t)imm), emit_byte(e, (uint8_t)(imm >> 8));
+        else
+            emit_u32(e, imm);
+    }
+    if (flags_live(t, MASK6, last)) {
+        emit_setcc(e, CC_B, H_RAX);
+        emit_op_rr(e, 4, 0x0FB6, H_RAX, H_RAX);
+        emit_op_rr(e, 4, 0xF7, 3, H_RAX);                  /* neg eax: 0 or all ones */
+        emit_alu_imm_reg(e, 4, 4, H_RAX, F_CF | F_OF);
+        szp_of(e, H_RCX, size, H_RDX);
+        emit_op_rr(e, 4, 0x09, H_RAX, H_RDX);
+        merge_flags_reg(t, H_RDX, MASK6);
+    }
+    store_greg(e, H_RCX, in->reg, size);
+    if (cd)
+        cd->resume = e->p;
+    t->fused_cc = -1;
+    return 1;
+}
+
+/* The shift or rotate by an immediate n (1-31), or by CL when n is 0, on hreg. */
+static void shift_by(struct emit *e, int size, int ext, int hreg, unsigned n)
+{
+    if (n)
+        emit_shift_imm(e, size, ext, hreg, (uint8_t)n);
+    else
+        emit_shift_cl(e, size, ext, hreg);
+}
+
+/* ESI = (bit (bits - 1) of EAX ^ bit (bits - 2) of EAX) << 11: OF as MSB(res) ^ MSB-1(res). */
+static void of_msb_xor_msb1(struct emit *e, int bits)
+{
+    emit_op_rr(e, 4, 0x89, H_RAX, H_RSI);
+    emit_op_rr(e, 4, 0x01, H_RSI, H_RSI);
+    emit_op_rr(e, 4, 0x31, H_RAX, H_RSI);
+    emit_shift_imm(e, 4, 5, H_RSI, (uint8_t)(bits - 1));
+    emit_alu_imm_reg(e, 4, 4, H_RSI, 1);
+    emit_shift_imm(e, 4, 4, H_RSI, 11);
+}
+
+/* ESI = (bit (bits - 1) of EAX ^ EDX) << 11: OF as MSB(res) ^ CF, with CF (0/1) in EDX. */
+static void of_msb_xor_cf(struct emit *e, int bits)
+{
+    emit_op_rr(e, 4, 0x89, H_RAX, H_RSI);
+    emit_shift_imm(e, 4, 5, H_RSI, (uint8_t)(bits - 1));
+    emit_op_rr(e, 4, 0x31, H_RDX, H_RSI);
+    emit_alu_imm_reg(e, 4, 4, H_RSI, 1);
+    emit_shift_imm(e, 4, 4, H_RSI, 11);
+}
+
+/* Group 2 (C0 C1 D0 D1 D2 D3) but RCL/RCR: ROL ROR SHL SHR SAL SAR. Results and flags exactly as
+ * cpu/ops_shift.c: count masked to 5 bits, a count of 0 changes nothing; CF the last bit out
+ * (0 for SHL/SHR past the width); OF by the 1-bit formula for every count; AF cleared; rotates
+ * change only CF and OF. The host's shift gives the result (it masks and rotates the same way)
+ * but its CF past the width and OF for counts above 1 are undefined, so those are computed
+ * with integer operations on a 64-bit copy, from which the last bit out is easy to pick. */
+static int shift(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    unsigned op = in->op;
+    int ext = in->reg;
+    if (ext == 2 || ext == 3)
+        return 0;
+    int size = (op & 1) ? in->opsize : 1, bits = size * 8;
+    int var = op == 0xD2 || op == 0xD3;
+    unsigned n = op <= 0xC1 ? in->imm & 31 : op <= 0xD1 ? 1 : 0; /* 0 with var: CL */
+    if (!var && n == 0) {
+        if (in->mem)
+            return 0; /* the read may fault: the handler */
+        t->fused_cc = -1;
+        return 1; /* changes nothing */
+    }
+    struct cold *cd = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        cd = mem_operand(t, in, 1, size);
+    }
+    struct loc l = rm_loc(in, size);
+    if (var)
+        load_greg(e, H_RCX, R_ECX, 4);
+    if (!flags_live(t, ext < 2 ? F_CF | F_OF : MASK6, last)) {
+        /* Only the result matters: the host's own shift on the operand (a CL count of 0 changes
+         * nothing there either). */
+        emit_op_mem(e, size, var ? (size == 1 ? 0xD2 : 0xD3) : (size == 1 ? 0xC0 : 0xC1), ext, l.base, l.disp);
+        if (!var)
+            emit_byte(e, (uint8_t)n);
+        if (cd)
+            cd->resume = e->p;
+        return 1;
+    }
+    uint8_t *skip = NULL;
+    if (var) {
+        emit_alu_imm_reg(e, 4, 4, H_RCX, 31);
+        skip = emit_jcc32(e, CC_E, NULL); /* count 0: no result, no flags */
+    }
+    load_loc(e, H_RAX, l, size, ext == 7);
+    uint32_t clear = MASK6;
+    switch (ext) {
+    case 0: /* ROL: CF = LSB(res), OF = MSB(res) ^ CF */
+        shift_by(e, size, 0, H_RAX, n);
+        emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);
+        emit_alu_imm_reg(e, 4, 4, H_RDX, 1);
+        of_msb_xor_cf(e, bits);
+        clear = F_CF | F_OF;
+        break;
+    case 1: /* ROR: CF = MSB(res), OF = MSB(res) ^ MSB-1(res) */
+        shift_by(e, size, 1, H_RAX, n);
+        emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);
+        emit_shift_imm(e, 4, 5, H_RDX, (uint8_t)(bits - 1));
+        of_msb_xor_msb1(e, bits);
+        clear = F_CF | F_OF;
+        break;
+    case 4:
+    case 6: /* SHL: CF = bit `bits` of the 64-bit shift (0 past the width), OF = MSB(res) ^ CF */
+        shift_by(e, 8, 4, H_RAX, n);
+        emit_op_rr(e, 8, 0x89, H_RAX, H_RDX);
+        emit_shift_imm(e, 8, 5, H_RDX, (uint8_t)bits);
+        emit_alu_imm_reg(e, 4, 4, H_RDX, 1);
+        of_msb_xor_cf(e, bits);
+        break;
+    case 5: /* SHR: (2v >> count) keeps the last bit out as its bit 0; OF = MSB(res) ^ MSB-1(res) */
+        emit_op_rr(e, 8, 0x01, H_RAX, H_RAX);
+        shift_by(e, 8, 5, H_RAX, n);
+        emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);
+        emit_alu_imm_reg(e, 4, 4, H_RDX, 1);
+        emit_shift_imm(e, 8, 5, H_RAX, 1);
+        of_msb_xor_msb1(e, bits);
+        break;
+    default: /* SAR: the same on the sign-extended value; OF = 0 */
+        emit_op_rr(e, 8, 0x01, H_RAX, H_RAX);
+        shift_by(e, 8, 7, H_RAX, n);
+        emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);
+        emit_alu_imm_reg(e, 4, 4, H_RDX, 1);
+        emit_shift_imm(e, 8, 7, H_RAX, 1);
+        emit_op_rr(e, 4, 0x31, H_RSI, H_RSI);
+        break;
+    }
+    emit_op_rr(e, 4, 0x09, H_RSI, H_RDX);
+    if (ext >= 4) {
+        szp_of(e, H_RAX, size, H_R8);
+        emit_op_rr(e, 4, 0x09, H_R8, H_RDX);
+    }
+    merge_flags_reg(t, H_RDX, clear);
+    store_loc(e, H_RAX, l, size);
+    if (skip && !e->overflow)
+        emit_patch_rel32(skip, e->p);
+    if (cd)
+        cd->resume = e->p;
+    return 1;
+}
+
+/* NOT (no flags) and NEG (F6/F7 /2 /3): the host's NEG sets all six flags as the interpreter's
+ * 0 - x does (CF = x != 0). */
+static int not_neg(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    int size = in->op == 0xF6 ? 1 : in->opsize;
+    struct cold *cd = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        cd = mem_operand(t, in, 1, size);
+    }
+    struct loc l = rm_loc(in, size);
+    emit_op_mem(e, size, size == 1 ? 0xF6 : 0xF7, in->reg, l.base, l.disp);
+    t->fused_cc = -1;
+    /* No SETcc for a Jcc after a memory form: its cold path would not set DL. */
+    if (in->reg == 3 && flags_live(t, MASK6, last))
+        merge_flags(t, MASK6, MASK6, last || in->mem);
+    if (cd)
+        cd->resume = e->p;
+    return 1;
+}
+
+/* CMOVcc r, m: the source is read (and may fault) whatever the condition; the destination is
+ * written only when it holds (cpu/ops_move.c op_cmov). */
+static int cmov_mem(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int size = in->opsize;
+    if (!seg_ok(t, in->ea_seg))
+        return 0;
+    struct cold *cd = mem_operand(t, in, 0, size);
+    load_loc(e, H_RSI, rm_loc(in, size), size, 0);
+    int hcc = cond_from_eflags(t, in->op & 0xF);
+    uint8_t *skip = emit_jcc32(e, hcc ^ 1, NULL);
+    store_greg(e, H_RSI, in->reg, size);
+    if (!e->overflow)
+        emit_patch_rel32(skip, e->p);
+    cd->resume = e->p;
+    return 1;
+}
+
+/* XCHG r, r/m (86, 87) and XCHG eAX, r (91-97): no flags. */
+static int xchg(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int size = in->op == 0x86 ? 1 : in->opsize;
+    int r = in->op >= 0x90 ? (int)(in->op & 7) : in->reg;
+    struct cold *cd = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        cd = mem_operand(t, in, 1, size);
+    }
+    struct loc l = in->op >= 0x90 ? (struct loc){ H_RBX, greg(R_EAX, size) } : rm_loc(in, size);
+    load_loc(e, H_RCX, l, size, 0);
+    load_greg(e, H_RDX, r, size);
+    store_loc(e, H_RDX, l, size);
+    store_greg(e, H_RCX, r, size);
+    if (cd)
+        cd->resume = e->p;
+    return 1;
+}
+
+/* LEAVE: ESP (SP) = EBP (BP) + operand size, EBP = the value popped from SS:[EBP]; the same
+ * stack-pointer width rules as POP (cpu/ops_stack.c op_leave). */
+static int leave(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int v = in->opsize;
+    if (!seg_ok(t, S_SS))
+        return 0;
+    emit_op_mem(e, 4, (t->mode & JM_STACK32) ? 0x8B : 0x0FB7, H_RAX, H_RBX, greg(R_EBP, 4));
+    emit_op_mem(e, 4, 0x8D, H_R8, H_RAX, v); /* lea r8d, [rax + v] */
+    struct cold *cd = probe(t, S_SS, 0, v);
+    load_host(e, v);
+    stack_commit(t);
+    store_greg(e, H_RCX, R_EBP, v);
+    cd->resume = e->p;
+    return 1;
+}
+
+/* PUSH r/m (FF /6): the operand is read first (its address formed with the old ESP), then
+ * pushed. A memory operand probes twice, both probes before any guest state changes, so either
+ * slow path can run the whole instruction through its handler. */
+static int push_rm(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int v = in->opsize;
+    if (!seg_ok(t, S_SS) || (in->mem && !seg_ok(t, in->ea_seg)))
+        return 0;
+    struct cold *src = NULL;
+    if (in->mem)
+        src = mem_operand(t, in, 0, v);
+    load_loc(e, H_RSI, rm_loc(in, v), v, 0);
+    stack_offset(t, v, 1);
+    struct cold *cd = probe(t, S_SS, 1, v);
+    emit_op_rr(e, 4, 0x89, H_RSI, H_RCX);
+    store_host(e, v);
+    stack_commit(t);
+    cd->resume = e->p;
+    if (src)
+        src->resume = e->p;
+    return 1;
+}
+
+/* RDTSC (0F 31) through a small helper, when CR4.TSD cannot make it fault: in real mode and at
+ * CPL 0 outside virtual-8086 mode (op_rdtsc in cpu/ops_system.c); the time it reads comes from
+ * icount, so the counts are brought up to date first. */
+static int rdtsc(struct tctx *t)
+{
+    struct emit *e = &t->e;
+    if ((t->mode & JM_PE) && ((t->mode & JM_VM) || (t->mode >> JM_CPL_SHIFT & 3)))
+        return 0;
+    tr_flush_counts(t);
+    emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
+    emit_call_abs(e, (const void *)jit_helper_rdtsc);
+    t->fused_cc = -1;
+    return 1;
+}
+
 int tr_inline(struct tctx *t, const struct insn *in, int last)
 {
     struct emit *e = &t->e;
     int fused = t->fused_cc;
     t->exited = 0;
-    if (in->lock || in->rep)
+    if (in->lock || (in->rep && in->op != 0x90)) /* F3 90 is PAUSE: a NOP to the interpreter */
         return 0;
     unsigned op = in->op;
     int v = in->opsize;
@@ -533,6 +945,20 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
             ok = alu_mem(t, in, 4, 0, size, in->imm);
         else
             test_op(t, in->rm, size, 1, in->imm, last);
+    } else if ((op == 0xF6 || op == 0xF7) && (in->reg == 2 || in->reg == 3)) {
+        ok = not_neg(t, in, last);
+    } else if (op == 0x1AF || op == 0x69 || op == 0x6B) {
+        ok = imul(t, in, last);
+    } else if ((op >= 0xC0 && op <= 0xC1) || (op >= 0xD0 && op <= 0xD3)) {
+        ok = shift(t, in, last);
+    } else if (op == 0x86 || op == 0x87 || (op >= 0x91 && op <= 0x97)) {
+        ok = xchg(t, in);
+    } else if (op == 0xC9) {
+        ok = leave(t, in);
+    } else if (op == 0xFF && in->reg == 6) {
+        ok = push_rm(t, in);
+    } else if (op == 0x131) {
+        ok = rdtsc(t);
     } else if (op >= 0x40 && op <= 0x4F) {
         inc_dec(t, (int)(op & 7), v, (op & 8) != 0, last);
     } else if ((op == 0xFE || op == 0xFF) && in->reg < 2) {
@@ -572,7 +998,7 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
     } else if (op == 0x1B6 || op == 0x1B7 || op == 0x1BE || op == 0x1BF) {
         ok = movx(t, in);
     } else if (op >= 0x140 && op <= 0x14F) {
-        ok = setcc_cmov(t, in);
+        ok = in->mem ? cmov_mem(t, in) : setcc_cmov(t, in);
     } else if (op >= 0x190 && op <= 0x19F) {
         ok = setcc_cmov(t, in);
     } else if (op == 0x90) {
@@ -608,6 +1034,7 @@ void tr_emit_cold(struct tctx *t)
     for (int k = 0; k < t->ncold; k++) {
         struct cold *cd = &t->cold[k];
         uint8_t *here = e->p;
+        tr_label(t, JL_COLD, cd->i, t->eips[cd->i], 1);
         for (int q = 0; q < cd->nj; q++)
             if (!e->overflow)
                 emit_patch_rel32(cd->j[q], here);

@@ -155,7 +155,7 @@ static int verify_block(struct jit *j, struct cpu *c, struct jit_block *b, FILE 
                 (unsigned)phys_read(pm, bytes[bad_mem].addr, 1));
     FILE *saved = j->dump;
     j->dump = out;
-    jit_dump_block(j, b, b->host);
+    jit_dump_block(j, b, b->host, NULL, 0);
     j->dump = saved;
     return -1;
 }

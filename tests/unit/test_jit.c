@@ -267,12 +267,15 @@ static void test_jit_verify_mode_reports_first_divergence(void **state)
     (void)state;
     struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
     assert_int_equal(jit_verify_run(p.j, p.jh->c, 200, stderr), CPU_EXIT_BUDGET); /* two passes translated */
+    /* imul eax, eax, 7 is translated inline as imul ecx, ecx, 7 (69 C9 imm32): make it * 8 in
+     * the JIT's code only. */
+    static const uint8_t imul7[] = { 0x69, 0xC9, 0x07, 0x00, 0x00, 0x00 };
     int found = 0;
     for (unsigned h = 0; h < (1u << JIT_HASH_BITS); h++)
         for (struct jit_block *b = p.j->hash[h]; b; b = b->hash_next)
-            for (int i = 0; i < b->ninsn; i++)
-                if (b->insns[i].op == 0x6B) {
-                    b->insns[i].imm = 8; /* imul eax, eax, 7 becomes * 8 in the JIT only */
+            for (uint32_t k = 0; b->code && k + sizeof(imul7) <= b->code_len; k++)
+                if (memcmp(b->code + k, imul7, sizeof(imul7)) == 0) {
+                    b->code[k + 2] = 8;
                     found = 1;
                 }
     assert_true(found);
@@ -301,8 +304,45 @@ static void test_jit_dump_and_stats_name_what_they_show(void **state)
     assert_non_null(strstr(text, "guest 0000100A:  mov      ecx, 0x1f4"));
     assert_non_null(strstr(text, "host "));
     assert_non_null(strstr(text, "pushfq"));
-    assert_non_null(strstr(text, "imul"));        /* a handler call, listed by --jit-stats */
+    assert_non_null(strstr(text, "imul"));
+    assert_non_null(strstr(text, "handler calls"));
     assert_non_null(strstr(text, "cache flushes"));
+    pair_free(&p);
+}
+
+/* --dump-jit interleaves each guest instruction with its host code and labels the special
+ * places: the prologue, a memory access's out-of-line slow path, a handler call, the chain point
+ * of a direct jump and the exits to the dispatcher.
+ *   nop / mov eax,[0x2004] / add eax,1 / jmp .n / .n: cpuid / hlt
+ * (the NOP runs in the interpreter, which fills the TLB entry of the code page first). */
+static void test_jit_dump_labels_prologue_slow_path_chain_point_and_handler(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = { 0x90, 0xA1, 0x04, 0x20, 0x00, 0x00, 0x83, 0xC0, 0x01, 0xEB, 0x00, 0x0F, 0xA2, 0xF4 };
+    struct pair p = pair_new(1, code, sizeof(code));
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    jit_set_dump(p.j, f);
+    run_both(&p, 100);
+    static char text[1 << 16];
+    rewind(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    fclose(f);
+    assert_non_null(strstr(text, "block eip 00001001"));
+    assert_non_null(strstr(text, "block prologue"));
+    /* The load's own host code right after it: the address into EAX first. */
+    const char *mov = strstr(text, "guest 00001001:  mov      eax, dword ptr [0x2004]\n");
+    assert_non_null(mov);
+    assert_non_null(strstr(mov, "\n    host "));
+    assert_non_null(strstr(mov, "guest 00001006:  add"));
+    assert_true(strstr(mov, "\n    host ") < strstr(mov, "guest 00001006:  add"));
+    assert_non_null(strstr(text, "cold code: TLB slow path of instruction 0 (00001001 mov)"));
+    assert_non_null(strstr(text, "chain point (patchable jmp) to eip 0000100B"));
+    assert_non_null(strstr(text, "exit to dispatcher"));
+    const char *cpuid = strstr(text, "guest 0000100B:  cpuid");
+    assert_non_null(cpuid);
+    assert_non_null(strstr(cpuid, "calls the interpreter's handler"));
     pair_free(&p);
 }
 
@@ -323,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),
         cmocka_unit_test(test_jit_verify_mode_reports_first_divergence),
         cmocka_unit_test(test_jit_dump_and_stats_name_what_they_show),
+        cmocka_unit_test(test_jit_dump_labels_prologue_slow_path_chain_point_and_handler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* Random programs of the instructions the JIT translates inline (ALU register and immediate
  * forms of every size, INC/DEC, TEST, MOV, LEA, loads and stores, Jcc over the next
- * instruction, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc, CMOVcc) mixed with a few it leaves to
- * handlers (PUSHF, CMC/STC/CLC), run by the interpreter and by the JIT from the same random
+ * instruction, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc, CMOVcc, IMUL, the shifts and rotates by
+ * immediates, by 1 and by CL with counts 0, 1, 31 and past the width, NOT/NEG, XCHG, LEAVE,
+ * PUSH r/m, PAUSE; register and memory forms) mixed with a few it leaves to handlers (PUSHF,
+ * CMC/STC/CLC, RCL/RCR), run by the interpreter and by the JIT from the same random
  * registers and flags: the results must be identical, in real mode and in flat 32-bit mode;
  * then once more under --verify. Issue 5. */
 #include <setjmp.h>
@@ -12,7 +14,7 @@
 #include "harness.h"
 #include "../../jit/jit_internal.h"
 
-#define PROGRAMS 300
+#define PROGRAMS 1000
 #define INSNS 40
 
 static uint64_t next(uint64_t *s)
@@ -52,7 +54,9 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
         v = 6 - v;
     }
     int byte = pick(s, 3) == 0;
-    switch (pick(s, depth ? 11 : 17)) {
+    uint8_t rm_mem = (uint8_t)(0x40 | (mode32 ? 6 : 4)); /* [esi + d8] ([si + d8]), reg field 0 */
+    uint8_t d8 = (uint8_t)(pick(s, 60) * 4);
+    switch (pick(s, depth ? 11 : 24)) {
     case 0: case 1: { /* ALU r/m, r in both directions */
         unsigned k = pick(s, 8), dir = pick(s, 2), d = dst_reg(s, byte), o = pick(s, 8);
         p[n++] = (uint8_t)(k * 8 + (byte ? 0 : 1) + dir * 2);
@@ -117,9 +121,10 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
         p[n++] = (uint8_t)(pick(s, 64) * 4);
         break;
     }
-    case 9: /* flags through handlers: PUSHF / POP EDX, CMC/STC/CLC, SETcc */
+    case 9: /* flags through handlers: PUSHF / POP EDX, CMC/STC/CLC, SETcc; RDTSC (reads tsc) */
         n = 0;
-        switch (pick(s, 3)) {
+        switch (pick(s, 4)) {
+        case 3: p[n++] = 0x0F; p[n++] = 0x31; break;
         case 0: p[n++] = 0x9C; p[n++] = 0x5A; break;
         case 1: { static const uint8_t op[3] = { 0xF5, 0xF8, 0xF9 }; p[n++] = op[pick(s, 3)]; break; } /* CMC CLC STC */
         default: p[n++] = 0x0F; p[n++] = (uint8_t)(0x90 + pick(s, 16)); p[n++] = (uint8_t)(0xC0 | dst_reg(s, 1)); break;
@@ -204,6 +209,104 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
         p[n++] = 0xC3;
         break;
     }
+    case 17: case 18: { /* shifts and rotates (RCL/RCR too: handlers) by imm8, by 1, by CL */
+        static const uint8_t counts[] = { 0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 255 };
+        unsigned ext = pick(s, 8), form = pick(s, 3), mem = pick(s, 3) == 0;
+        uint8_t count = pick(s, 2) ? counts[pick(s, sizeof(counts))] : (uint8_t)next(s);
+        if (form == 2 && pick(s, 2)) {
+            size_t m = n;
+            n = 0; /* mov cl, count first; the prefix goes to the shift */
+            p[n++] = 0xB1;
+            p[n++] = count;
+            if (m) {
+                p[n++] = 0x66;
+            }
+        }
+        p[n++] = (uint8_t)((form == 0 ? 0xC0 : form == 1 ? 0xD0 : 0xD2) + (byte ? 0 : 1));
+        if (mem) {
+            p[n++] = (uint8_t)(rm_mem | ext << 3);
+            p[n++] = d8;
+        } else {
+            p[n++] = (uint8_t)(0xC0 | ext << 3 | dst_reg(s, byte));
+        }
+        if (form == 0)
+            p[n++] = count;
+        break;
+    }
+    case 19: { /* IMUL r, r/m and r, r/m, imm8/imm16/32, small operands first now and then */
+        unsigned d = dst_reg(s, 0), src = pick(s, 8), mem = pick(s, 3) == 0, form = pick(s, 3);
+        if (pick(s, 3) == 0) {
+            size_t m = n;
+            n = 0;
+            p[n++] = (uint8_t)(0xB8 + d); /* mov d, small (in the default operand size) */
+            p[n++] = (uint8_t)pick(s, 200);
+            for (int i = 1; i < (mode32 ? 4 : 2); i++)
+                p[n++] = pick(s, 4) ? 0 : 0xFF;
+            if (m)
+                p[n++] = 0x66;
+        }
+        if (form == 0) {
+            p[n++] = 0x0F;
+            p[n++] = 0xAF;
+        } else {
+            p[n++] = form == 1 ? 0x6B : 0x69;
+        }
+        if (mem) {
+            p[n++] = (uint8_t)(rm_mem | d << 3);
+            p[n++] = d8;
+        } else {
+            p[n++] = (uint8_t)(0xC0 | d << 3 | src);
+        }
+        if (form == 1)
+            n += imm(p + n, s, 1);
+        else if (form == 2)
+            n += imm(p + n, s, v);
+        break;
+    }
+    case 20: /* NOT / NEG, register or memory */
+        p[n++] = byte ? 0xF6 : 0xF7;
+        if (pick(s, 3) == 0) {
+            p[n++] = (uint8_t)(rm_mem | (2 + pick(s, 2)) << 3);
+            p[n++] = d8;
+        } else {
+            p[n++] = (uint8_t)(0xC0 | (2 + pick(s, 2)) << 3 | dst_reg(s, byte));
+        }
+        break;
+    case 21: /* XCHG r, r / r, m / eAX, r; PAUSE */
+        switch (pick(s, 4)) {
+        case 0: p[n++] = byte ? 0x86 : 0x87; p[n++] = (uint8_t)(0xC0 | dst_reg(s, byte) << 3 | dst_reg(s, byte)); break;
+        case 1: p[n++] = byte ? 0x86 : 0x87; p[n++] = (uint8_t)(rm_mem | dst_reg(s, byte) << 3); p[n++] = d8; break;
+        case 2: p[n++] = (uint8_t)(0x90 + dst_reg(s, 0)); break;
+        default: n = 0; p[n++] = 0xF3; p[n++] = 0x90; break;
+        }
+        break;
+    case 22: /* CMOVcc r, m (the source read whatever the condition) */
+        p[n++] = 0x0F;
+        p[n++] = (uint8_t)(0x40 + pick(s, 16));
+        p[n++] = (uint8_t)(rm_mem | dst_reg(s, 0) << 3);
+        p[n++] = d8;
+        break;
+    case 23: /* PUSH r/m (then POP it back), LEAVE after mov ebp, esp */
+        if (pick(s, 2)) {
+            p[n++] = 0xFF;
+            if (pick(s, 2)) {
+                p[n++] = (uint8_t)(rm_mem | 6 << 3);
+                p[n++] = d8;
+            } else {
+                p[n++] = (uint8_t)(0xF0 | pick(s, 8));
+            }
+            if (p[0] == 0x66)
+                p[n++] = 0x66;
+            p[n++] = (uint8_t)(0x58 + dst_reg(s, 0));
+        } else {
+            n = 0;
+            p[n++] = 0x89; /* mov (e)bp, (e)sp */
+            p[n++] = 0xE5;
+            if (pick(s, 2))
+                p[n++] = 0x66;
+            p[n++] = 0xC9;
+        }
+        break;
     default: { /* Jcc over the next instruction */
         n = 0;
         p[n++] = (uint8_t)(0x70 + pick(s, 16));
@@ -228,13 +331,16 @@ static void set_random_state(struct cpu *c, uint64_t seed, int mode32)
     c->last_fault = -1;
 }
 
-static void run_random(int mode32, int verify)
+/* ds_limit != 0: DS gets that limit, so that some accesses through [esi + d8] fault (#GP(0))
+ * and the program ends at the harness's HLT handler: the fault must be precise under the JIT. */
+static void run_random(int mode32, int verify, uint32_t ds_limit)
 {
     struct harness *a = h_new(mode32), *b = h_new(mode32);
     struct jit *j = jit_create(b->c, 0);
     assert_non_null(j);
-    uint64_t s = 0x2545F4914F6CDD1Dull ^ (uint64_t)(mode32 * 77 + verify);
+    uint64_t s = 0x2545F4914F6CDD1Dull ^ (uint64_t)(mode32 * 77 + verify) ^ ds_limit;
     static uint8_t prog[INSNS * 16 + 1];
+    int faulted = 0;
     for (int k = 0; k < PROGRAMS; k++) {
         size_t len = 0;
         for (int i = 0; i < INSNS; i++)
@@ -249,6 +355,8 @@ static void run_random(int mode32, int verify)
             h_code(hs[q], 0x1000, prog, len);
             h_poke(hs[q], mode32 ? 0x200000 : 0x2000, data, sizeof(data));
             set_random_state(hs[q]->c, seed, mode32);
+            if (ds_limit)
+                hs[q]->c->seg[S_DS].limit = ds_limit;
         }
         int ra = cpu_run(a->c, 1000);
         int rb = verify ? jit_verify_run(j, b->c, 1000, stderr) : jit_run(j, b->c, 1000);
@@ -261,6 +369,7 @@ static void run_random(int mode32, int verify)
                     (unsigned long long)b->c->icount, b->c->last_fault, b->c->seg[S_CS].sel);
         }
         assert_int_equal(ra, rb);
+        faulted += a->c->eip == H_HANDLER + 1;
         for (int i = 0; i < 8; i++)
             if (a->c->r[i] != b->c->r[i])
                 fail_msg("program %d: r%d interpreter %08x, JIT %08x", k, i, a->c->r[i], b->c->r[i]);
@@ -274,6 +383,8 @@ static void run_random(int mode32, int verify)
         assert_memory_equal(ma, mb, sizeof(ma));
     }
     assert_true(j->stats.inline_insns > 0);
+    if (ds_limit)
+        assert_true(faulted > PROGRAMS / 4);
     jit_destroy(j);
     h_free(a);
     h_free(b);
@@ -282,20 +393,26 @@ static void run_random(int mode32, int verify)
 static void test_jit_random_inline_programs_real_mode(void **state)
 {
     (void)state;
-    run_random(0, 0);
+    run_random(0, 0, 0);
 }
 
 static void test_jit_random_inline_programs_flat32(void **state)
 {
     (void)state;
-    run_random(1, 0);
+    run_random(1, 0, 0);
+}
+
+static void test_jit_random_programs_fault_precisely_in_memory_forms(void **state)
+{
+    (void)state;
+    run_random(1, 0, 0x200000 + 0x3F); /* d8 is signed: 40-7F fault */
 }
 
 static void test_jit_random_programs_pass_verify_mode(void **state)
 {
     (void)state;
-    run_random(1, 1);
-    run_random(0, 1);
+    run_random(1, 1, 0);
+    run_random(0, 1, 0);
 }
 
 int main(void)
@@ -303,6 +420,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jit_random_inline_programs_real_mode),
         cmocka_unit_test(test_jit_random_inline_programs_flat32),
+        cmocka_unit_test(test_jit_random_programs_fault_precisely_in_memory_forms),
         cmocka_unit_test(test_jit_random_programs_pass_verify_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
