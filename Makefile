@@ -40,7 +40,7 @@ TOOL_MAINS := tests/sst/sst_run.c tests/oracle/oracle_run.c tests/bench/bench_mi
 TOOLS := $(foreach t,$(wildcard $(TOOL_MAINS)),$(BUILD)/tests/$(basename $(notdir $(t))))
 
 GUEST_CACHE ?= guest-cache
-.PHONY: all test sst oracle bench deps run demo guest clean
+.PHONY: all test sst oracle bench bench-boot bench-workloads deps run demo guest clean
 all: $(BUILD)/jitpc $(ROM_BINS)
 
 $(BUILD)/%.o: %.c
@@ -99,6 +99,13 @@ $(BUILD)/tests/bench_paging: $(BUILD)/tests/bench/bench_paging.o $(LIB)
 bench: $(BUILD)/tests/bench_mips $(BUILD)/tests/bench_paging $(BUILD)/bench/mips_loop.bin $(BUILD)/bench/paging_loop.bin
 	$(BUILD)/tests/bench_mips $(BUILD)/bench/mips_loop.bin
 	$(BUILD)/tests/bench_paging $(BUILD)/bench/paging_loop.bin 100000000
+
+# Against QEMU's TCG on the Debian guest (needs qemu-system-x86; the scripts' -h lists options,
+# BENCH_ARGS passes them): the boot to init, and in-guest workloads timed with /proc/uptime.
+bench-boot: all guest
+	sh tests/bench/boot_vs_qemu.sh -j $(BUILD)/jitpc -c $(GUEST_CACHE) $(BENCH_ARGS)
+bench-workloads: all guest
+	sh tests/bench/workloads_vs_qemu.sh -j $(BUILD)/jitpc -c $(GUEST_CACHE) $(BENCH_ARGS)
 
 deps:
 	@sh .ci/install-deps.sh

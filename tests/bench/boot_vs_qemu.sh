@@ -57,7 +57,7 @@ if [ "$KEEP" -eq 1 ]; then echo "boot_vs_qemu: work directory $WORK"; else trap 
 
 # The bench initramfs: make guest's (busybox) with another /init. A shell builtin reads the uptime,
 # so the number is taken before any other program starts; `reboot -f` then resets at once, which
-# both emulators end on under -no-reboot (jitpc has no ACPI to power off through).
+# both emulators end on under -no-reboot.
 mkdir "$WORK/root"
 gzip -dc "$INITRD" | (cd "$WORK/root" && cpio -id --quiet)
 cat >"$WORK/root/init" <<'EOF'
