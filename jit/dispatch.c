@@ -1,6 +1,6 @@
-/* The dispatcher: jit_run (cpu_run's contract), the trampoline between C and translated code,
- * the helpers translated code calls, and the JIT's creation. Events, faults and budget follow
- * cpu_step exactly: blocks run only when no event is pending, and every handler call goes
+/* The dispatcher: jit_run (cpu_run's contract), the helpers translated code calls, and the
+ * JIT's creation (the host code all blocks share is in stubs.c). Events, faults and budget
+ * follow cpu_step exactly: blocks run only when no event is pending, and every handler call goes
  * through cpu_step_decoded, so interrupts land at the interpreter's instruction boundaries. */
 #include <setjmp.h>
 #include <stdlib.h>
@@ -10,29 +10,6 @@
 #include "jit_internal.h"
 
 #define DEFAULT_CODE_CACHE (32u << 20)
-
-/* The trampoline: saves the host's callee-saved registers, keeps struct cpu in RBX and struct
- * jit in R12 for the blocks, and jumps to the block; blocks leave through exit_stub with their
- * result in RAX. The stack stays 16-byte aligned at every call a block makes. */
-static void build_trampoline(struct jit *j)
-{
-    struct emit e;
-    emit_init(&e, j->code, 256);
-    static const int saved[] = { H_RBP, H_RBX, H_R12, H_R13, H_R14, H_R15 };
-    for (int i = 0; i < 6; i++)
-        emit_push(&e, saved[i]);
-    emit_alu_imm_reg(&e, 8, 5, H_RSP, 8);     /* sub rsp, 8: 8 (return address) + 48 + 8 */
-    emit_op_rr(&e, 8, 0x89, H_RDI, H_RBX);    /* mov rbx, rdi */
-    emit_op_rr(&e, 8, 0x89, H_RSI, H_R12);    /* mov r12, rsi */
-    emit_jmp_reg(&e, H_RDX);
-    j->exit_stub = e.p;
-    emit_alu_imm_reg(&e, 8, 0, H_RSP, 8);
-    for (int i = 5; i >= 0; i--)
-        emit_pop(&e, saved[i]);
-    emit_ret(&e);
-    j->enter = (uint8_t *(*)(struct cpu *, struct jit *, const uint8_t *))(void *)j->code;
-    j->code_start = j->code_used = 256;
-}
 
 struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
 {
@@ -60,7 +37,12 @@ struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
         free(j);
         return NULL;
     }
-    build_trampoline(j);
+    if (jit_build_stubs(j) < 0) {
+        munmap(j->code, j->code_size);
+        munmap(j->meta, j->meta_size);
+        free(j);
+        return NULL;
+    }
     j->result = CPU_EXIT_BUDGET;
     c->mem->code_write = jit_code_write;
     c->mem->code_write_opaque = j;
@@ -119,7 +101,9 @@ static int events_pending(const struct cpu *c)
 }
 
 /* A handler call from translated code: one cpu_step with the instruction already decoded.
- * Returns 0 when the block may go on with the next instruction, else 1 (left at a boundary). */
+ * Returns 0 when the block may go on with the next instruction, 2 when a near branch went
+ * elsewhere and nothing else needs the dispatcher (the block may look up the next one inline),
+ * else 1 (left at a boundary). */
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
 {
     j->steps_left--;
@@ -132,13 +116,17 @@ uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
     uint32_t next = c->insn_eip + in->len;
     if (!code32(c))
         next &= 0xFFFF;
-    if ((c->last_fault >= 0) | (c->last_intr >= 0) | (c->eip != next))
+    if ((c->last_fault >= 0) | (c->last_intr >= 0))
         return 1;
     if (j->invalidated) {
         j->stats.smc_exits++;
         return 1;
     }
-    return events_pending(c) | (c->tlb.flushes != j->tlb_flushes);
+    if (events_pending(c) | (c->tlb.flushes != j->tlb_flushes))
+        return 1;
+    if (c->eip != next)
+        return (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) == OPF_BRANCH ? 2 : 1;
+    return 0;
 }
 
 /* The slow path of an inline instruction with a memory access (translate_inline.c): the whole
@@ -184,6 +172,22 @@ uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uin
         j->steps_left--;
         return 1;
     }
+    return 0;
+}
+
+/* jit_helper_mem from a block's cold code (through cold_thunk): the counts of the instructions
+ * before the access are added first (a device or a fault handler may read icount) and taken
+ * back when the block goes on; when it is left, they stay. */
+uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d)
+{
+    c->icount += (uint64_t)(int64_t)d->pending;
+    c->tsc += (uint64_t)(int64_t)d->pending;
+    j->steps_left -= d->pending;
+    if (jit_helper_mem(c, j, d->in, d->eip))
+        return 1;
+    c->icount -= (uint64_t)(int64_t)d->pending;
+    c->tsc -= (uint64_t)(int64_t)d->pending;
+    j->steps_left += d->pending;
     return 0;
 }
 

@@ -56,8 +56,9 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
         else
             fprintf(out, "   -- exit to dispatcher, eip as set above\n");
         break;
-    case JL_NOCHAIN:
-        fprintf(out, "   -- exit to dispatcher without chaining (shared tail: prologue, handler and slow-path exits)\n");
+    case JL_LOOKUP:
+        fprintf(out, "   -- exit through the inline lookup: to the next block if the jump cache holds it, else to "
+                     "the dispatcher\n");
         break;
     case JL_COLD:
         insn_name(name, sizeof(name), g, guest, eips, l->insn);

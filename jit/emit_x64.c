@@ -218,3 +218,13 @@ uint8_t *emit_jcc32(struct emit *e, int cc, const void *target)
         emit_patch_rel32(field, target);
     return field;
 }
+
+uint8_t *emit_call32(struct emit *e, const void *target)
+{
+    emit_byte(e, 0xE8);
+    uint8_t *field = e->p;
+    emit_u32(e, 0);
+    if (!e->overflow && target)
+        emit_patch_rel32(field, target);
+    return field;
+}

@@ -53,6 +53,7 @@ void emit_setcc(struct emit *e, int cc, int reg8);  /* reg8 0-3 */
 /* Relative branches: each returns the address of its rel32 field for emit_patch_rel32. */
 uint8_t *emit_jmp32(struct emit *e, const void *target);
 uint8_t *emit_jcc32(struct emit *e, int cc, const void *target);
+uint8_t *emit_call32(struct emit *e, const void *target); /* call rel32: the code cache's own stubs */
 /* Points the rel32 at field to target (the branch ends right after the field). */
 void emit_patch_rel32(uint8_t *field, const void *target);
 

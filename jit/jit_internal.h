@@ -79,6 +79,8 @@ struct jit_stats {
     uint64_t interp_steps;    /* steps the dispatcher gave to cpu_step (no block, or events) */
     uint64_t smc_exits;       /* blocks left early because a store invalidated code */
     uint64_t slow_mem;        /* inline memory accesses that took the out-of-line path */
+    uint64_t ic_hits;         /* exits that found the next block by the inline lookup (stubs.c) */
+    uint64_t ic_misses;       /* exits whose inline lookup sent them to the dispatcher */
     uint64_t fallback[512 * 8]; /* handler calls by opcode (0x000-0x1FF) * 8 + ModRM.reg of groups */
 };
 
@@ -95,6 +97,10 @@ struct jit {
     size_t code_size, code_used, code_start;
     uint8_t *(*enter)(struct cpu *c, struct jit *j, const uint8_t *code); /* returns a jit_exit or NULL */
     const uint8_t *exit_stub;   /* blocks jump here to return to the dispatcher (RAX = result) */
+    const uint8_t *nochain_stub; /* the same with RAX = 0: no exit to chain */
+    const uint8_t *ic_stub;     /* the inline lookup: ECX = EIP, RSI = exiting block; RAX = where to go */
+    const uint8_t *step_thunk;  /* jit_helper_step(c, j, RDX) */
+    const uint8_t *cold_thunk;  /* jit_helper_cold(c, j, RDX) */
     /* block records, decoded instructions and page records: a bump arena flushed with the code */
     uint8_t *meta;
     size_t meta_size, meta_used;
@@ -127,6 +133,17 @@ struct jit {
     uint64_t verified_blocks, verify_skipped;
 };
 
+/* An inline memory access's out-of-line path, as its cold code passes it to jit_helper_cold. */
+struct jit_cold {
+    const struct insn *in;
+    uint32_t eip;             /* of the instruction */
+    int32_t pending;          /* instructions before it in the block not yet counted */
+};
+
+/* stubs.c: the trampoline, the inline lookup and the helper thunks, at the start of the code
+ * cache; 0, or -1 if they do not fit their room. */
+int jit_build_stubs(struct jit *j);
+
 /* cache.c */
 void *jit_meta_alloc(struct jit *j, size_t n);
 uint32_t jit_mode_of(const struct cpu *c);
@@ -145,6 +162,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
 /* dispatch.c: the helpers translated code calls. */
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
+uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d);
 void jit_helper_rdtsc(struct cpu *c);
 
 /* verify.c */
@@ -159,7 +177,7 @@ enum jit_label_kind {
     JL_HANDLER,   /* instruction insn calls the interpreter's handler */
     JL_CHAIN,     /* exit to eip: the patchable jmp chaining may point at the next block */
     JL_EXIT,      /* exit to eip (or, with eip_known 0, to EIP as the code left it): to the dispatcher */
-    JL_NOCHAIN,   /* the shared "back to the dispatcher, no chaining" tail */
+    JL_LOOKUP,    /* exit through the inline lookup: the next block if the jump cache has it */
     JL_COLD,      /* the out-of-line slow path of instruction insn's inline memory access */
 };
 

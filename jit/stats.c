@@ -28,6 +28,8 @@ void jit_print_stats(const struct jit *j, FILE *out)
     fprintf(out, "jit: %" PRIu64 " block entries from the dispatcher, %" PRIu64 " chains patched, %" PRIu64
                  " interpreter steps\n",
             s->entries, s->chains, s->interp_steps);
+    fprintf(out, "jit: %" PRIu64 " inline lookups found the next block, %" PRIu64 " went to the dispatcher\n",
+            s->ic_hits, s->ic_misses);
     fprintf(out, "jit: %" PRIu64 " cache flushes, %" PRIu64 " blocks invalidated by stores, %" PRIu64
                  " early exits after a store into code, %" PRIu64 " inline memory slow paths\n",
             s->flushes, s->invalidations, s->smc_exits, s->slow_mem);

@@ -49,26 +49,33 @@ void tr_label(struct tctx *t, int kind, int insn, uint32_t eip, int eip_known)
                                                   (uint8_t)eip_known, (uint16_t)insn, eip };
 }
 
+void tr_lookup_exit(struct tctx *t)
+{
+    tr_label(t, JL_LOOKUP, t->i, 0, 0);
+    emit_mov_imm64(&t->e, H_RSI, (uint64_t)(uintptr_t)t->b);
+    emit_call32(&t->e, t->j->ic_stub);
+    emit_jmp_reg(&t->e, H_RAX);
+}
+
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 {
     struct jit_block *b = t->b;
     tr_counts(t, counted);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
-    if (b->nexits == 2) {
-        tr_label(t, JL_EXIT, t->i, eip, 1);
-        tr_to_nochain(t, emit_jmp32(&t->e, NULL));
+    /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
+     * the TLB check of a page it has not been through (QEMU does the same in system mode). The
+     * others go on through the inline lookup, which makes that check. */
+    uint32_t lin0 = b->cs_base + b->eip, lin1 = b->cs_base + eip;
+    if (b->nexits == 2 || !chainable || ((lin0 ^ lin1) & TLB_PAGE_MASK) != 0 || eip > b->cs_limit) {
+        emit_mov_imm32(&t->e, H_RCX, eip);
+        tr_lookup_exit(t);
         return;
     }
     struct jit_exit *x = &b->exits[b->nexits++];
     x->from = b;
     x->eip = eip;
-    /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
-     * the TLB check of a page it has not been through (QEMU does the same in system mode). */
-    uint32_t lin0 = b->cs_base + b->eip, lin1 = b->cs_base + eip;
-    if (chainable && ((lin0 ^ lin1) & TLB_PAGE_MASK) == 0 && eip <= b->cs_limit) {
-        tr_label(t, JL_CHAIN, t->i, eip, 1);
-        x->patch = emit_jmp32(&t->e, NULL); /* rel32 = 0: falls through to the return below */
-    }
+    tr_label(t, JL_CHAIN, t->i, eip, 1);
+    x->patch = emit_jmp32(&t->e, NULL); /* rel32 = 0: falls through to the return below */
     tr_label(t, JL_EXIT, t->i, eip, 1);
     emit_mov_imm64(&t->e, H_RAX, (uint64_t)(uintptr_t)x);
     emit_jmp32(&t->e, t->j->exit_stub);
@@ -82,10 +89,18 @@ static void emit_fallback(struct tctx *t, int i, int last)
     tr_label(t, JL_HANDLER, i, t->eips[i], 1);
     tr_flush_counts(t);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[i]);
-    emit_op_rr(&t->e, 8, 0x89, H_RBX, H_RDI);
-    emit_op_rr(&t->e, 8, 0x89, H_R12, H_RSI);
     emit_mov_imm64(&t->e, H_RDX, (uint64_t)(uintptr_t)in);
-    emit_call_abs(&t->e, (const void *)jit_helper_step);
+    emit_call32(&t->e, t->j->step_thunk);
+    if (last && (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) == OPF_BRANCH) {
+        /* A near branch (JMP/CALL r/m, LOOP, ...): EIP and ESP are all it changed, so the block's
+         * key still holds and, unless the helper asks for the dispatcher (1), the next block is
+         * looked up inline, taken or not (0 or 2). */
+        emit_alu_imm_reg(&t->e, 4, 7, H_RAX, 1);
+        tr_to_nochain(t, emit_jcc32(&t->e, CC_E, NULL));
+        emit_op_mem(&t->e, 4, 0x8B, H_RCX, H_RBX, CPU_OFF(eip));
+        tr_lookup_exit(t);
+        return;
+    }
     if (last && ends_block(in)) {
         tr_to_nochain(t, emit_jmp32(&t->e, NULL));
         return;
@@ -185,16 +200,12 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     }
     if (!done)
         tr_exit(t, t->eips[n], t->pending, 1);
-    /* The shared "return to the dispatcher, no chaining" tail. */
-    tr_label(t, JL_NOCHAIN, n - 1, 0, 0);
-    uint8_t *nochain = t->e.p;
-    emit_op_rr(&t->e, 4, 0x31, H_RAX, H_RAX);
-    emit_jmp32(&t->e, j->exit_stub);
     tr_emit_cold(t);
     if (t->e.overflow)
         return NULL;
+    /* The prologue's, handler calls' and slow paths' exits: back to the dispatcher, no chaining. */
     for (int k = 0; k < t->nfix; k++)
-        emit_patch_rel32(t->fix[k], nochain);
+        emit_patch_rel32(t->fix[k], j->nochain_stub);
     b->code_len = (uint32_t)(t->e.p - start);
     j->code_used = (j->code_used + b->code_len + 15) & ~(size_t)15;
     jit_register_block(j, b);

@@ -45,8 +45,12 @@ void tr_flush_counts(struct tctx *t);       /* tr_counts(pending), pending = 0 *
 void tr_to_nochain(struct tctx *t, uint8_t *field);
 /* Notes for --dump-jit that the code emitted next is a place of kind (enum jit_label_kind). */
 void tr_label(struct tctx *t, int kind, int insn, uint32_t eip, int eip_known);
-/* A block exit to guest EIP eip, counting counted instructions first. */
+/* A block exit to guest EIP eip, counting counted instructions first: chainable in the page,
+ * else through the inline lookup. */
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable);
+/* An exit through the inline lookup (stubs.c) with ECX = the EIP, already stored in cpu.eip and
+ * the counts added. */
+void tr_lookup_exit(struct tctx *t);
 
 /* translate_inline.c: emits instruction t->i inline and returns 1, or returns 0 (handler call). */
 int tr_inline(struct tctx *t, const struct insn *in, int last);

@@ -282,7 +282,10 @@ static int branch(struct tctx *t, const struct insn *in)
     if (in->op == 0xE9 || in->op == 0xEB) {
         tr_exit(t, target, counted, 1);
     } else {
+        /* Both ways count the same: once, before the test (the condition is in DL or EFLAGS in
+         * memory, which the counts' host arithmetic leaves alone). */
         int cc = in->op & 0xF, hcc;
+        tr_counts(t, counted);
         if (t->fused_cc == cc) {
             emit_op_rr(&t->e, 1, 0x84, H_RDX, H_RDX); /* test dl, dl */
             hcc = CC_NE;
@@ -290,10 +293,10 @@ static int branch(struct tctx *t, const struct insn *in)
             hcc = cond_from_eflags(t, cc);
         }
         uint8_t *taken = emit_jcc32(&t->e, hcc, NULL);
-        tr_exit(t, next, counted, 1);
+        tr_exit(t, next, 0, 1);
         if (!t->e.overflow)
             emit_patch_rel32(taken, t->e.p);
-        tr_exit(t, target, counted, 1);
+        tr_exit(t, target, 0, 1);
     }
     t->pending = 0;
     t->exited = 1;
@@ -331,16 +334,18 @@ static struct cold *probe(struct tctx *t, int s, int write, int size)
     /* The TLB entry of this privilege class for the page. */
     int32_t ent = CPU_OFF(tlb.e[0][0]) + ((t->mode >> JM_CPL_SHIFT & 3) == 3 ? (int32_t)(TLB_SIZE * sizeof(struct tlb_entry)) : 0);
     int32_t tag = ent + (write ? (int32_t)offsetof(struct tlb_entry, write) : (int32_t)offsetof(struct tlb_entry, read));
+    /* ecx = tlb_index(lin) * 5, the entry at [rbx + rcx * 8 + ent]: a byte zero-extend and an
+     * LEA, shorter and quicker than a mask and an IMUL. */
+    _Static_assert(TLB_SIZE == 256 && sizeof(struct tlb_entry) == 40, "the probe's index arithmetic");
     emit_op_rr(e, 4, 0x89, H_RAX, H_RCX);
     emit_shift_imm(e, 4, 5, H_RCX, 12);
-    emit_alu_imm_reg(e, 4, 4, H_RCX, TLB_SIZE - 1);
-    emit_op_rr(e, 4, 0x69, H_RCX, H_RCX);                                  /* imul ecx, ecx, sizeof entry */
-    emit_u32(e, (uint32_t)sizeof(struct tlb_entry));
+    emit_op_rr(e, 4, 0x0FB6, H_RCX, H_RCX);                                /* movzx ecx, cl */
+    emit_op_sib(e, 4, 0x8D, H_RCX, H_RCX, H_RCX, 2, 0);                    /* lea ecx, [rcx + rcx * 4] */
     emit_op_mem(e, 4, 0x8D, H_RDX, H_RAX, size - 1);                       /* lea edx, [rax + size - 1] */
     emit_alu_imm_reg(e, 4, 4, H_RDX, TLB_PAGE_MASK);                        /* a page-crossing access misses */
-    emit_op_sib(e, 4, 0x3B, H_RDX, H_RBX, H_RCX, 0, tag);
+    emit_op_sib(e, 4, 0x3B, H_RDX, H_RBX, H_RCX, 3, tag);
     cd->j[cd->nj++] = emit_jcc32(e, CC_NE, NULL);
-    emit_op_sib(e, 8, 0x8B, H_RDX, H_RBX, H_RCX, 0, ent + (int32_t)offsetof(struct tlb_entry, addend));
+    emit_op_sib(e, 8, 0x8B, H_RDX, H_RBX, H_RCX, 3, ent + (int32_t)offsetof(struct tlb_entry, addend));
     return cd;
 }
 
@@ -463,8 +468,8 @@ static void stack_commit(struct tctx *t)
     emit_op_mem(&t->e, s32 ? 4 : 2, 0x89, H_R8, H_RBX, greg(R_ESP, 4));
 }
 
-/* PUSH reg/imm, POP reg, CALL rel (a push, then a chainable exit), RET (a pop, then an exit to
- * the dispatcher with EIP from the stack). */
+/* PUSH reg/imm, POP reg, CALL rel (a push, then a chainable exit), RET (a pop, then an exit
+ * through the inline lookup with EIP from the stack). */
 static int stack_op(struct tctx *t, const struct insn *in, int last)
 {
     struct emit *e = &t->e;
@@ -519,8 +524,7 @@ static int stack_op(struct tctx *t, const struct insn *in, int last)
     } else if (op == 0xC3 || op == 0xC2) {
         tr_counts(t, t->pending + 1);
         t->pending = 0;
-        tr_label(t, JL_EXIT, t->i, 0, 0);
-        tr_to_nochain(t, emit_jmp32(e, NULL));
+        tr_lookup_exit(t); /* ECX = the return address */
         t->exited = 1;
     } else {
         t->pending++;
@@ -1025,12 +1029,17 @@ done:
     return 1;
 }
 
-/* The slow paths: counts of the instructions before the access added (a device or a fault
- * handler may read icount), jit_helper_mem, then back to the hot path with the counts taken
- * away again, or out of the block (it fixed EIP and the counts). */
+/* The slow paths: jit_helper_cold with the instruction, its EIP and the count of the inline
+ * instructions before it (added around the call), then back to the hot path, or out of the block
+ * (the helper fixed EIP and the counts). */
 void tr_emit_cold(struct tctx *t)
 {
     struct emit *e = &t->e;
+    struct jit_cold *d = t->ncold ? jit_meta_alloc(t->j, sizeof(*d) * (size_t)t->ncold) : NULL;
+    if (t->ncold && !d) {
+        e->overflow = 1; /* out of room for records: flushed and translated again, as for code */
+        return;
+    }
     for (int k = 0; k < t->ncold; k++) {
         struct cold *cd = &t->cold[k];
         uint8_t *here = e->p;
@@ -1038,19 +1047,15 @@ void tr_emit_cold(struct tctx *t)
         for (int q = 0; q < cd->nj; q++)
             if (!e->overflow)
                 emit_patch_rel32(cd->j[q], here);
-        tr_counts(t, cd->pending);
-        emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
-        emit_op_rr(e, 8, 0x89, H_R12, H_RSI);
-        emit_mov_imm64(e, H_RDX, (uint64_t)(uintptr_t)&t->b->insns[cd->i]);
-        emit_mov_imm32(e, H_RCX, t->eips[cd->i]);
-        emit_call_abs(e, (const void *)jit_helper_mem);
+        d[k] = (struct jit_cold){ &t->b->insns[cd->i], t->eips[cd->i], cd->pending };
+        emit_mov_imm64(e, H_RDX, (uint64_t)(uintptr_t)&d[k]);
+        emit_call32(e, t->j->cold_thunk);
         if (cd->branch) {
             tr_to_nochain(t, emit_jmp32(e, NULL)); /* the handler made the transfer: leave */
             continue;
         }
         emit_op_rr(e, 4, 0x85, H_RAX, H_RAX);
         tr_to_nochain(t, emit_jcc32(e, CC_NE, NULL));
-        tr_counts(t, -cd->pending);
         emit_jmp32(e, cd->resume);
     }
 }

@@ -1,7 +1,8 @@
 /* The JIT against the interpreter: the same guest snippets run on two identical machines, one
  * with cpu_run and one with jit_run, must end in the same registers, flags, EIP, instruction
  * count and memory; also self-modifying code, a fault on the third memory access of a block,
- * budgets that end inside blocks, and the chaining of direct jumps. Issue 5. */
+ * budgets that end inside blocks, the chaining of direct jumps, and the inline lookup of the
+ * next block after RET and cross-page exits. Issue 5. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,6 +212,113 @@ static void test_jit_chains_direct_jumps(void **state)
     pair_free(&p);
 }
 
+/* ret_mix (bits 32, org 0x1000; far_f at 0x3000, another guest page): RET, a direct CALL to
+ * another page and back, an indirect JMP and a PUSH/RET pair, all of which leave their block to
+ * an EIP it cannot chain to:
+ *   mov ecx,3000 / xor eax,eax / xor ebx,ebx / .l: call f / add ebx,eax / call far_f /
+ *   lea edx,[.t1] / jmp edx / .t1: xor ebx,ecx / mov esi,.t2 / push esi / ret / .t2: dec ecx /
+ *   jnz .l / hlt / f: add eax,ecx / ret      far_f: rol eax,3 / add eax,ebx / ret */
+static const uint8_t code_ret_mix[] = { 0xb9, 0xb8, 0x0b, 0x00, 0x00, 0x31, 0xc0, 0x31, 0xdb, 0xe8, 0x1c, 0x00, 0x00,
+                                        0x00, 0x01, 0xc3, 0xe8, 0xeb, 0x1f, 0x00, 0x00, 0x8d, 0x15, 0x1d, 0x10, 0x00,
+                                        0x00, 0xff, 0xe2, 0x31, 0xcb, 0xbe, 0x26, 0x10, 0x00, 0x00, 0x56, 0xc3, 0x49,
+                                        0x75, 0xe0, 0xf4, 0x01, 0xc8, 0xc3 };
+static const uint8_t code_ret_mix_far[] = { 0xc1, 0xc0, 0x03, 0x01, 0xd8, 0xc3 };
+
+/* The exits to RET targets and to another page find the next block by the inline lookup, not
+ * through the dispatcher, and the result is the interpreter's, also with budgets that end
+ * inside blocks. */
+static void test_jit_ret_and_cross_page_exits_use_inline_lookup(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_ret_mix, sizeof(code_ret_mix));
+    h_poke(p.ref, 0x3000, code_ret_mix_far, sizeof(code_ret_mix_far));
+    h_poke(p.jh, 0x3000, code_ret_mix_far, sizeof(code_ret_mix_far));
+    run_both(&p, 1000);
+    static const uint64_t slices[] = { 1, 3, 7, 64, 5000 };
+    for (int k = 0; k < 20; k++)
+        run_both(&p, slices[k % 5]);
+    run_both(&p, 1000000);
+    assert_int_equal(p.jh->c->halted, 1);
+    /* Five exits a pass use the lookup: RET from f, CALL far_f, RET from far_f, the indirect
+     * JMP (a handler call) and the PUSH/RET. */
+    assert_true(p.j->stats.ic_hits > 3000 * 4);
+    assert_true(p.j->stats.entries < 3000 * 2);
+    pair_free(&p);
+}
+
+/* smc_ret (bits 32, org 0x1000; f at 0x3000): f rewrites the instruction its RET returns to,
+ * so each RET's target block was invalidated since the last pass; the lookup must never find it.
+ *   mov ecx,60 / xor ebx,ebx / lp: call f / site: mov eax,7 / add ebx,eax / dec ecx / jnz lp / hlt
+ *   f: mov byte [site+1],cl / ret */
+static const uint8_t code_smc_ret[] = { 0xb9, 0x3c, 0x00, 0x00, 0x00, 0x31, 0xdb, 0xe8, 0xf4, 0x1f, 0x00, 0x00,
+                                        0xb8, 0x07, 0x00, 0x00, 0x00, 0x01, 0xc3, 0x49, 0x75, 0xf1, 0xf4 };
+static const uint8_t code_smc_ret_f[] = { 0x88, 0x0d, 0x0d, 0x10, 0x00, 0x00, 0xc3 };
+
+static void test_jit_invalidated_block_never_reached_by_inline_lookup(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_smc_ret, sizeof(code_smc_ret));
+    h_poke(p.ref, 0x3000, code_smc_ret_f, sizeof(code_smc_ret_f));
+    h_poke(p.jh, 0x3000, code_smc_ret_f, sizeof(code_smc_ret_f));
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->r[R_EBX], 60 * 61 / 2); /* each pass adds the CL its f just stored */
+    assert_true(p.j->stats.invalidations >= 59);
+    /* And directly: a valid block the lookup would find, invalidated, is off the jump cache. */
+    int seen = 0;
+    for (unsigned i = 0; i < (1u << JIT_JC_BITS); i++) {
+        struct jit_block *b = p.j->jc[i];
+        if (!b || !b->ninsn)
+            continue;
+        jit_invalidate_block(p.j, b);
+        assert_null(p.j->jc[i]);
+        seen++;
+    }
+    assert_true(seen > 0);
+    pair_free(&p);
+}
+
+/* remap (bits 32, org 0x1000, paging on): a loop CALLs linear 0x5000, on another page; halfway,
+ * it maps that page to another physical page holding other code and INVLPGs it. The cross-page
+ * exit must not go on into the block of the old mapping.
+ *   mov ecx,400 / xor ebx,ebx / .l: call 0x5000 / add ebx,eax / cmp ecx,200 / jne .n /
+ *   mov dword [PT + 5*4],0x6007 / invlpg [0x5000] / .n: dec ecx / jnz .l / hlt
+ * at physical 0x5000: mov eax,1 / add eax,ecx / ret; at 0x6000: mov eax,2 / add eax,ecx / ret */
+static const uint8_t code_remap[] = { 0xb9, 0x90, 0x01, 0x00, 0x00, 0x31, 0xdb, 0xe8, 0xf4, 0x3f, 0x00,
+                                      0x00, 0x01, 0xc3, 0x81, 0xf9, 0xc8, 0x00, 0x00, 0x00, 0x75, 0x11,
+                                      0xc7, 0x05, 0x14, 0x10, 0x01, 0x00, 0x07, 0x60, 0x00, 0x00, 0x0f,
+                                      0x01, 0x3d, 0x00, 0x50, 0x00, 0x00, 0x49, 0x75, 0xdd, 0xf4 };
+static const uint8_t code_remap_1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
+static const uint8_t code_remap_2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
+
+static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_remap, sizeof(code_remap));
+    for (int k = 0; k < 2; k++) {
+        struct harness *h = k ? p.jh : p.ref;
+        uint32_t pde = 0x11000 | 7; /* PD at 0x10000, PT at 0x11000: the first 4 MiB identity-mapped */
+        h_poke(h, 0x10000, &pde, 4);
+        for (uint32_t a = 0; a < 0x400000; a += 0x1000) {
+            uint32_t pte = a | 7;
+            h_poke(h, 0x11000 + (a >> 12) * 4, &pte, 4);
+        }
+        h_poke(h, 0x5000, code_remap_1, sizeof(code_remap_1));
+        h_poke(h, 0x6000, code_remap_2, sizeof(code_remap_2));
+        h->c->cr[3] = 0x10000;
+        h->c->cr[0] |= CR0_PG;
+    }
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    /* sum of (1 + ecx) for ecx 400..200, then (2 + ecx) for 199..1 */
+    uint32_t want = 0;
+    for (uint32_t c = 400; c >= 1; c--)
+        want += (c >= 200 ? 1 : 2) + c;
+    assert_int_equal(p.jh->c->r[R_EBX], want);
+    assert_true(p.j->stats.ic_hits > 300);
+    pair_free(&p);
+}
+
 /* An external interrupt raised between runs is taken at the same boundary by both. */
 static int ack_vec(void *opaque)
 {
@@ -358,6 +466,9 @@ int main(void)
         cmocka_unit_test(test_jit_fault_on_third_memory_access_is_precise),
         cmocka_unit_test(test_jit_fault_single_steps_match),
         cmocka_unit_test(test_jit_chains_direct_jumps),
+        cmocka_unit_test(test_jit_ret_and_cross_page_exits_use_inline_lookup),
+        cmocka_unit_test(test_jit_invalidated_block_never_reached_by_inline_lookup),
+        cmocka_unit_test(test_jit_cross_page_exit_after_remap_of_target_page),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_cache_flush_when_full),
         cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),

@@ -1,0 +1,149 @@
+/* The host code every block shares, at the start of the code cache: the trampoline between C and
+ * translated code, the inline lookup that lets a block go on to the next one without the
+ * dispatcher (jit_lookup's hit path, check for check, after QEMU's lookup_and_goto_ptr), and the
+ * short thunks blocks call helpers through. Encodings per Intel SDM Vol. 2 (see emit_x64.c). */
+#include <stddef.h>
+
+#include "translate.h"
+
+#define STUBS_SIZE 1024 /* the blocks start after this (checked below) */
+
+#define B_OFF(f) ((int32_t)offsetof(struct jit_block, f))
+#define TE_OFF(f) ((int32_t)offsetof(struct tlb_entry, f))
+
+/* The trampoline: saves the host's callee-saved registers, keeps struct cpu in RBX and struct
+ * jit in R12 for the blocks, and jumps to the block; blocks leave through exit_stub with their
+ * result in RAX. The stack stays 16-byte aligned at every call a block makes. */
+static void build_trampoline(struct jit *j, struct emit *e)
+{
+    static const int saved[] = { H_RBP, H_RBX, H_R12, H_R13, H_R14, H_R15 };
+    j->enter = (uint8_t *(*)(struct cpu *, struct jit *, const uint8_t *))(void *)e->p;
+    for (int i = 0; i < 6; i++)
+        emit_push(e, saved[i]);
+    emit_alu_imm_reg(e, 8, 5, H_RSP, 8);     /* sub rsp, 8: 8 (return address) + 48 + 8 */
+    emit_op_rr(e, 8, 0x89, H_RDI, H_RBX);    /* mov rbx, rdi */
+    emit_op_rr(e, 8, 0x89, H_RSI, H_R12);    /* mov r12, rsi */
+    emit_jmp_reg(e, H_RDX);
+    j->exit_stub = e->p;
+    emit_alu_imm_reg(e, 8, 0, H_RSP, 8);
+    for (int i = 5; i >= 0; i--)
+        emit_pop(e, saved[i]);
+    emit_ret(e);
+    /* "Back to the dispatcher with no exit to chain": where every failed check ends. */
+    j->nochain_stub = e->p;
+    emit_op_rr(e, 4, 0x31, H_RAX, H_RAX);
+    emit_jmp32(e, j->exit_stub);
+}
+
+/* The inline lookup, called by a block's exit to an EIP it cannot chain to (a RET, a jump to
+ * another page): ECX = the target EIP (already stored in cpu.eip), RSI = the block making the
+ * exit. Returns in RAX the host code to jump to: the target block's, or nochain_stub.
+ *
+ * It takes the jump cache entry for the target's linear address and accepts it only on the
+ * checks jit_lookup makes: the same EIP, mode bits and CS base and limit (those of the exiting
+ * block are the CPU's: anything that changes them ends a block through the dispatcher), a
+ * valid, non-empty block, the TLB's fetch entry valid for the page with the block's physical
+ * address and host pointer (so a remapped page, a flushed TLB or a fetch that must fault goes to
+ * the dispatcher, whose cpu_step takes it), and the page still marked PME_CODE or ROM. An
+ * invalidated block is off the jump cache, and a flush empties it, so neither can be reached.
+ * The target's prologue then checks the budget and stop, as after a chained jump. Under
+ * --verify it always misses: each block is checked on its own. */
+static void build_inline_lookup(struct jit *j, struct emit *e)
+{
+    uint8_t *miss[16];
+    int nm = 0;
+    j->ic_stub = e->p;
+    emit_alu_imm_mem(e, 1, 7, H_R12, JIT_OFF(verifying), 0);
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_op_mem(e, 4, 0x8B, H_RAX, H_RSI, B_OFF(cs_base));       /* eax = lin = CS base + EIP */
+    emit_op_rr(e, 4, 0x01, H_RCX, H_RAX);
+    emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);                        /* edx = jc_of(lin) (cache.c) */
+    emit_shift_imm(e, 4, 5, H_RDX, JIT_JC_BITS);
+    emit_op_rr(e, 4, 0x31, H_RAX, H_RDX);
+    emit_alu_imm_reg(e, 4, 4, H_RDX, (1u << JIT_JC_BITS) - 1);
+    emit_op_sib(e, 8, 0x8B, H_RDX, H_R12, H_RDX, 3, JIT_OFF(jc)); /* rdx = j->jc[edx] */
+    emit_op_rr(e, 8, 0x85, H_RDX, H_RDX);
+    miss[nm++] = emit_jcc32(e, CC_E, NULL);
+    emit_op_mem(e, 4, 0x3B, H_RCX, H_RDX, B_OFF(eip));
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    _Static_assert(offsetof(struct jit_block, cs_limit) == offsetof(struct jit_block, cs_base) + 4,
+                   "CS base and limit compared as one quadword");
+    emit_op_mem(e, 8, 0x8B, H_RDI, H_RSI, B_OFF(cs_base));
+    emit_op_mem(e, 8, 0x3B, H_RDI, H_RDX, B_OFF(cs_base));
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_op_mem(e, 4, 0x8B, H_RDI, H_RSI, B_OFF(mode));
+    emit_op_mem(e, 4, 0x3B, H_RDI, H_RDX, B_OFF(mode));
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_alu_imm_mem(e, 1, 7, H_RDX, B_OFF(valid), 0);
+    miss[nm++] = emit_jcc32(e, CC_E, NULL);
+    emit_alu_imm_mem(e, 2, 7, H_RDX, B_OFF(ninsn), 0);
+    miss[nm++] = emit_jcc32(e, CC_E, NULL);
+    /* edi = offset of the fetch entry: c->tlb.e[c->cpl == 3][tlb_index(lin)] */
+    emit_op_rr(e, 4, 0x89, H_RAX, H_RDI);
+    emit_shift_imm(e, 4, 5, H_RDI, 12);
+    emit_alu_imm_reg(e, 4, 4, H_RDI, TLB_SIZE - 1);
+    emit_op_rr(e, 4, 0x69, H_RDI, H_RDI);
+    emit_u32(e, (uint32_t)sizeof(struct tlb_entry));
+    emit_alu_imm_mem(e, 4, 7, H_RBX, CPU_OFF(cpl), 3);
+    uint8_t *super = emit_jcc32(e, CC_NE, NULL);
+    emit_alu_imm_reg(e, 4, 0, H_RDI, TLB_SIZE * (uint32_t)sizeof(struct tlb_entry));
+    if (!e->overflow)
+        emit_patch_rel32(super, e->p);
+    int32_t ent = CPU_OFF(tlb.e[0][0]);
+    emit_op_rr(e, 4, 0x89, H_RAX, H_R8);                         /* the fetch tag: the page */
+    emit_alu_imm_reg(e, 4, 4, H_R8, TLB_PAGE_MASK);
+    emit_op_sib(e, 4, 0x3B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(fetch));
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_op_sib(e, 8, 0x8B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(addend)); /* host = addend + lin */
+    emit_op_rr(e, 8, 0x01, H_RAX, H_R8);
+    emit_op_mem(e, 8, 0x3B, H_R8, H_RDX, B_OFF(host));
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_op_rr(e, 4, 0x89, H_RAX, H_R8);                         /* phys = paddr | page offset */
+    emit_alu_imm_reg(e, 4, 4, H_R8, ~TLB_PAGE_MASK);
+    emit_op_sib(e, 4, 0x0B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(paddr));
+    emit_op_mem(e, 4, 0x3B, H_R8, H_RDX, B_OFF(phys));
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_shift_imm(e, 4, 5, H_R8, PM_PAGE_BITS);                 /* the page map entry */
+    emit_op_mem(e, 8, 0x8B, H_R9, H_RBX, CPU_OFF(mem));
+    emit_op_mem(e, 8, 0x8B, H_R9, H_R9, (int32_t)offsetof(struct physmem, map));
+    emit_op_sib(e, 1, 0xF6, 0, H_R9, H_R8, 3, 0);                /* test byte [r9 + r8 * 8], imm8 */
+    emit_byte(e, PME_CODE | PME_ROM);
+    miss[nm++] = emit_jcc32(e, CC_E, NULL);
+    emit_alu_imm_mem(e, 8, 0, H_R12, JIT_OFF(stats.ic_hits), 1);
+    emit_op_mem(e, 8, 0x8B, H_RAX, H_RDX, B_OFF(code));
+    emit_ret(e);
+    for (int k = 0; k < nm; k++)
+        if (!e->overflow)
+            emit_patch_rel32(miss[k], e->p);
+    emit_alu_imm_mem(e, 8, 0, H_R12, JIT_OFF(stats.ic_misses), 1);
+    emit_mov_imm64(e, H_RAX, (uint64_t)(uintptr_t)j->nochain_stub);
+    emit_ret(e);
+}
+
+/* A helper called through a thunk: blocks pass their third argument in RDX and make a 5-byte
+ * rel32 call, the thunk adds struct cpu and struct jit and jumps (the helper's return goes
+ * straight back to the block). */
+static const uint8_t *build_thunk(struct emit *e, const void *fn)
+{
+    const uint8_t *start = e->p;
+    emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
+    emit_op_rr(e, 8, 0x89, H_R12, H_RSI);
+    emit_mov_imm64(e, H_RAX, (uint64_t)(uintptr_t)fn);
+    emit_jmp_reg(e, H_RAX);
+    return start;
+}
+
+int jit_build_stubs(struct jit *j)
+{
+    struct emit e;
+    emit_init(&e, j->code, STUBS_SIZE);
+    build_trampoline(j, &e);
+    build_inline_lookup(j, &e);
+    j->step_thunk = build_thunk(&e, (const void *)jit_helper_step);
+    j->cold_thunk = build_thunk(&e, (const void *)jit_helper_cold);
+    /* A fixed size, checked, so that block addresses do not move when a stub grows. */
+    if (e.overflow)
+        return -1;
+    j->code_start = j->code_used = STUBS_SIZE;
+    return 0;
+}
