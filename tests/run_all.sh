@@ -150,6 +150,7 @@ else
         s=$(summary_of "$log")
         set -- ${s:-0 1}
         [ "$2" -ne 0 ] && { echo "--- linux boot (logs in $BUILD/linux-boot) ---"; cat "$log"; }
+        [ "$2" -eq 0 ] && sed -n 's/^\(boot [0-9] .*\|verify: .*\)/  linux boot: \1/p' "$log"
         count "linux boot" "$1" "$2"
     fi
 fi
