@@ -5,7 +5,8 @@
  * PUSH r/m, PAUSE; register and memory forms) mixed with a few it leaves to handlers (PUSHF,
  * CMC/STC/CLC, RCL/RCR), run by the interpreter and by the JIT from the same random
  * registers and flags: the results must be identical, in real mode and in flat 32-bit mode;
- * then once more under --verify. Issue 5. */
+ * then once more under --verify. Issue 5. Last, runs of PUSH/POP around a page boundary
+ * with paging that maps the page below it elsewhere: each access must find its own page. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #define PROGRAMS 1000
 #define INSNS 40
+#define STACK_LOW 0x90000 /* where the stack runs' paging puts linear page 0x7F000 */
 
 static uint64_t next(uint64_t *s)
 {
@@ -319,6 +321,33 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
     return n;
 }
 
+/* For the stack runs: mostly PUSH r, PUSH imm8/imm, POP r of either operand size (runs of
+ * them each probe the TLB in the JIT), PUSH ESP then POP ESP, and now and then any other. */
+static size_t gen_stack(uint8_t *p, uint64_t *s, int mode32, uint32_t at)
+{
+    size_t n = 0;
+    int v = mode32 ? 4 : 2;
+    if (pick(s, 5) == 0)
+        return gen(p, s, mode32, 0, at);
+    if (pick(s, 4) == 0) {
+        p[n++] = 0x66;
+        v = 6 - v;
+    }
+    switch (pick(s, 9)) {
+    case 0: case 1: p[n++] = (uint8_t)(0x50 + pick(s, 8)); break;
+    case 2: p[n++] = 0x6A; n += imm(p + n, s, 1); break;
+    case 3: p[n++] = 0x68; n += imm(p + n, s, v); break;
+    case 4:
+        p[n++] = 0x54;
+        if (p[0] == 0x66)
+            p[n++] = 0x66;
+        p[n++] = 0x5C;
+        break;
+    default: p[n++] = (uint8_t)(0x58 + dst_reg(s, 0)); break;
+    }
+    return n;
+}
+
 static void set_random_state(struct cpu *c, uint64_t seed, int mode32)
 {
     for (int i = 0; i < 8; i++)
@@ -333,18 +362,35 @@ static void set_random_state(struct cpu *c, uint64_t seed, int mode32)
 
 /* ds_limit != 0: DS gets that limit, so that some accesses through [esi + d8] fault (#GP(0))
  * and the program ends at the harness's HLT handler: the fault must be precise under the JIT. */
-static void run_random(int mode32, int verify, uint32_t ds_limit)
+static void run_random(int mode32, int verify, uint32_t ds_limit, int stack)
 {
     struct harness *a = h_new(mode32), *b = h_new(mode32);
     struct jit *j = jit_create(b->c, 0);
     assert_non_null(j);
-    uint64_t s = 0x2545F4914F6CDD1Dull ^ (uint64_t)(mode32 * 77 + verify) ^ ds_limit;
+    uint64_t s = 0x2545F4914F6CDD1Dull ^ (uint64_t)(mode32 * 77 + verify) ^ ds_limit ^ (uint64_t)stack << 40;
+    uint32_t stack_top = mode32 ? 0x80000 : 0x8000;
     static uint8_t prog[INSNS * 16 + 1];
     int faulted = 0;
+    if (stack && mode32) {
+        /* Paging, identity but for the page below the stack top, mapped to STACK_LOW: a run
+         * that crosses into it with the page above's host address writes the wrong bytes. */
+        for (int q = 0; q < 2; q++) {
+            struct harness *h = q ? b : a;
+            uint32_t pde = 0x11000 | 7; /* PD at 0x10000, PT at 0x11000: the first 4 MiB */
+            h_poke(h, 0x10000, &pde, 4);
+            for (uint32_t l = 0; l < 0x400000; l += 0x1000) {
+                uint32_t pte = (l == 0x7F000 ? STACK_LOW : l) | 7;
+                h_poke(h, 0x11000 + (l >> 12) * 4, &pte, 4);
+            }
+            h->c->cr[3] = 0x10000;
+            h->c->cr[0] |= CR0_PG;
+        }
+    }
     for (int k = 0; k < PROGRAMS; k++) {
         size_t len = 0;
         for (int i = 0; i < INSNS; i++)
-            len += gen(prog + len, &s, mode32, 0, (uint32_t)len);
+            len += stack ? gen_stack(prog + len, &s, mode32, (uint32_t)len)
+                         : gen(prog + len, &s, mode32, 0, (uint32_t)len);
         prog[len++] = 0xF4; /* hlt */
         uint8_t data[256];
         for (int i = 0; i < 256; i++)
@@ -357,6 +403,8 @@ static void run_random(int mode32, int verify, uint32_t ds_limit)
             set_random_state(hs[q]->c, seed, mode32);
             if (ds_limit)
                 hs[q]->c->seg[S_DS].limit = ds_limit;
+            if (stack) /* around a page boundary, aligned or not: some runs cross it */
+                hs[q]->c->r[R_ESP] = stack_top - 12 + (uint32_t)(seed % 25);
         }
         int ra = cpu_run(a->c, 1000);
         int rb = verify ? jit_verify_run(j, b->c, 1000, stderr) : jit_run(j, b->c, 1000);
@@ -381,6 +429,15 @@ static void run_random(int mode32, int verify, uint32_t ds_limit)
         phys_read_buf(&a->m->mem, mode32 ? 0x200000 : 0x2000, ma, sizeof(ma));
         phys_read_buf(&b->m->mem, mode32 ? 0x200000 : 0x2000, mb, sizeof(mb));
         assert_memory_equal(ma, mb, sizeof(ma));
+        if (stack) {
+            static const uint32_t at[3] = { STACK_LOW + 0xF00, 0x7FF00, 0x80000 };
+            for (int q = 0; q < 3; q++) {
+                uint32_t pa = mode32 ? at[q] : stack_top - 0x100 + 0x80 * (uint32_t)q;
+                phys_read_buf(&a->m->mem, pa, ma, sizeof(ma));
+                phys_read_buf(&b->m->mem, pa, mb, sizeof(mb));
+                assert_memory_equal(ma, mb, sizeof(ma));
+            }
+        }
     }
     assert_true(j->stats.inline_insns > 0);
     if (ds_limit)
@@ -393,26 +450,37 @@ static void run_random(int mode32, int verify, uint32_t ds_limit)
 static void test_jit_random_inline_programs_real_mode(void **state)
 {
     (void)state;
-    run_random(0, 0, 0);
+    run_random(0, 0, 0, 0);
 }
 
 static void test_jit_random_inline_programs_flat32(void **state)
 {
     (void)state;
-    run_random(1, 0, 0);
+    run_random(1, 0, 0, 0);
 }
 
 static void test_jit_random_programs_fault_precisely_in_memory_forms(void **state)
 {
     (void)state;
-    run_random(1, 0, 0x200000 + 0x3F); /* d8 is signed: 40-7F fault */
+    run_random(1, 0, 0x200000 + 0x3F, 0); /* d8 is signed: 40-7F fault */
 }
 
 static void test_jit_random_programs_pass_verify_mode(void **state)
 {
     (void)state;
-    run_random(1, 1, 0);
-    run_random(0, 1, 0);
+    run_random(1, 1, 0, 0);
+    run_random(0, 1, 0, 0);
+}
+
+/* Runs of PUSH/POP near a page boundary whose neighbour maps elsewhere: across the boundary,
+ * after a slow path and after POP ESP each must still match the interpreter (a JIT that reused
+ * one page's translation for the next would write the wrong bytes). */
+static void test_jit_random_stack_runs_across_page_boundaries(void **state)
+{
+    (void)state;
+    run_random(1, 0, 0, 1);
+    run_random(0, 0, 0, 1);
+    run_random(1, 1, 0, 1);
 }
 
 int main(void)
@@ -422,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_jit_random_inline_programs_flat32),
         cmocka_unit_test(test_jit_random_programs_fault_precisely_in_memory_forms),
         cmocka_unit_test(test_jit_random_programs_pass_verify_mode),
+        cmocka_unit_test(test_jit_random_stack_runs_across_page_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
