@@ -67,9 +67,10 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
         }
         jit_set_dump(m->jit, cfg->jit_dump);
     }
-    /* icount: a 1 GHz-class CPU; real time starts from a guess at interpreter speed (25 ns per
-     * instruction) that clock_sync corrects within a few slices. */
-    clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_HOST, &m->cpu.icount, cfg->icount ? 1 : 25);
+    /* icount: a 1 GHz-class CPU; real time starts from a guess at the engine's speed (about 25 ns
+     * per instruction interpreted, 2 translated) that clock_sync corrects within a few slices. */
+    uint32_t guess_ns = cfg->engine == ENGINE_JIT ? 2 : 25;
+    clock_init(&m->clock, cfg->icount ? CLOCK_ICOUNT : CLOCK_HOST, &m->cpu.icount, cfg->icount ? 1 : guess_ns);
     uint16_t con_port = cfg->debugcon_port ? cfg->debugcon_port : 0xE9;
     uint16_t exit_port = cfg->exit_port ? cfg->exit_port : 0xF4;
     uint16_t exit_size = cfg->exit_size ? cfg->exit_size : 1;
