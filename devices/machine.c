@@ -178,7 +178,12 @@ static int run_engine(struct machine *m, uint64_t slice)
 {
     switch (m->cfg.engine) {
     case ENGINE_JIT: return jit_run(m->jit, &m->cpu, slice);
-    case ENGINE_VERIFY: return jit_verify_run(m->jit, &m->cpu, slice, stderr);
+    case ENGINE_VERIFY:
+        if (m->cpu.icount < m->cfg.verify_from) {
+            uint64_t left = m->cfg.verify_from - m->cpu.icount;
+            return jit_run(m->jit, &m->cpu, slice < left ? slice : left);
+        }
+        return jit_verify_run(m->jit, &m->cpu, slice, stderr);
     case ENGINE_INTERP:
     default: return cpu_run(&m->cpu, slice);
     }

@@ -39,6 +39,7 @@ struct machine_config {
     uint16_t exit_port;          /* isa-debug-exit's port (0: 0xF4) */
     uint16_t exit_size;          /*   and width in bytes (0: 1) */
     enum machine_engine engine;
+    uint64_t verify_from;        /* ENGINE_VERIFY: instructions before this count run on the JIT alone */
     FILE *jit_dump;              /* --dump-jit: each translated block printed here (NULL: off) */
     int icount;                  /* deterministic time: guest ns derive from retired instructions */
     int no_reboot;               /* a reset or triple fault ends the machine instead of rebooting */

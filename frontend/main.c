@@ -222,6 +222,7 @@ int main(int argc, char **argv)
         .exit_port = o.exit_port,
         .exit_size = o.exit_size,
         .engine = o.interp || o.trace ? ENGINE_INTERP : o.verify ? ENGINE_VERIFY : ENGINE_JIT,
+        .verify_from = o.verify_from,
         .jit_dump = o.dump_jit ? stderr : NULL,
         .icount = o.icount,
         .no_reboot = o.no_reboot,

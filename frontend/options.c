@@ -23,6 +23,7 @@ static const char usage[] =
     "  --icount                  deterministic time: guest time follows retired instructions\n"
     "  --interp                  run guest code in the interpreter instead of the JIT\n"
     "  --verify                  run JIT and interpreter in lockstep; stop at the first difference\n"
+    "  --verify-from N           the same, from instruction N on (the JIT alone before it)\n"
     "  --jit-stats               at exit, print translation counts and the instructions the JIT\n"
     "                            left to the interpreter (stderr)\n"
     "  --dump-jit                print each translated block: guest code beside host code (stderr)\n"
@@ -234,7 +235,7 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         args[i] = (char *)(i ? qemu_alias(argv[i]) : argv[i]);
 
     enum { O_SERIAL = 256, O_NOREBOOT, O_NOGRAPHIC, O_DISPLAY, O_DEVICE, O_CHARDEV, O_CPU, O_ACCEL, O_DEBUGCON,
-           O_INTERP, O_VERIFY, O_JITSTATS, O_DUMPJIT };
+           O_INTERP, O_VERIFY, O_VERIFYFROM, O_JITSTATS, O_DUMPJIT };
     static const struct option longopts[] = {
         { "bios", required_argument, NULL, 'b' }, { "memory", required_argument, NULL, 'm' },
         { "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'r' },
@@ -247,6 +248,7 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         { "cpu", required_argument, NULL, O_CPU },     { "accel", required_argument, NULL, O_ACCEL },
         { "debugcon", required_argument, NULL, O_DEBUGCON },
         { "interp", no_argument, NULL, O_INTERP },      { "verify", no_argument, NULL, O_VERIFY },
+        { "verify-from", required_argument, NULL, O_VERIFYFROM },
         { "jit-stats", no_argument, NULL, O_JITSTATS }, { "dump-jit", no_argument, NULL, O_DUMPJIT },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
@@ -312,6 +314,16 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
             break;
         case O_INTERP: o->interp = 1; break;
         case O_VERIFY: o->verify = 1; break;
+        case O_VERIFYFROM: {
+            char *end;
+            o->verify = 1;
+            o->verify_from = strtoull(optarg, &end, 0);
+            if (!*optarg || *end) {
+                fprintf(err, "jitpc: bad instruction count '%s' for --verify-from\n", optarg);
+                rc = 2;
+            }
+            break;
+        }
         case O_JITSTATS: o->jit_stats = 1; break;
         case O_DUMPJIT: o->dump_jit = 1; break;
         case 'h': fputs(usage, stdout); rc = 0; break;

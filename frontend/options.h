@@ -19,6 +19,7 @@ struct options {
     int icount;         /* --icount: deterministic guest time */
     int interp;         /* --interp: the interpreter runs guest code instead of the JIT */
     int verify;         /* --verify: JIT and interpreter in lockstep, block by block */
+    uint64_t verify_from; /* --verify-from N: the lockstep starts after N instructions */
     int jit_stats;      /* --jit-stats: translation and fallback counts at exit, on stderr */
     int dump_jit;       /* --dump-jit: every translated block, guest and host code, on stderr */
     int no_reboot;      /* --no-reboot: a guest reset or triple fault ends jitpc */

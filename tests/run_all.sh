@@ -122,6 +122,8 @@ expect "debugcon naming a missing chardev is an error" 2 "$JITPC" -device isa-de
 expect "a QEMU test-runner command line runs the demo" 1 "$JITPC" -nographic -display none -no-reboot -cpu pentium2 \
     -accel tcg -serial none -device isa-debug-exit,iobase=0xf4,iosize=0x04 -m size=64M -bios "$BUILD/roms/demo.bin"
 expect "--interp with --verify is a usage error" 2 "$JITPC" --interp --verify -bios "$BUILD/roms/demo.bin"
+expect "a bad --verify-from count is a usage error" 2 "$JITPC" --verify-from 12x -bios "$BUILD/roms/demo.bin"
+expect "--verify-from runs the demo, verifying from instruction 100" 1 "$JITPC" --verify-from 100 -bios "$BUILD/roms/demo.bin"
 expect "--trace with --dump-jit is a usage error" 2 "$JITPC" --trace --dump-jit -bios "$BUILD/roms/demo.bin"
 "$JITPC" --bios "$BUILD/roms/demo.bin" --dump-jit --jit-stats >/dev/null 2>"$log"
 if grep -q '^block eip' "$log" && grep -q 'guest .*xor' "$log" && grep -q 'host .*call' "$log" && grep -q '^jit: .* blocks' "$log"; then
