@@ -100,6 +100,16 @@ void emit_mov_imm64(struct emit *e, int reg, uint64_t v)
     emit_u64(e, v);
 }
 
+void emit_imm(struct emit *e, int size, uint32_t imm)
+{
+    if (size == 1)
+        emit_byte(e, (uint8_t)imm);
+    else if (size == 2)
+        emit_byte(e, (uint8_t)imm), emit_byte(e, (uint8_t)(imm >> 8));
+    else
+        emit_u32(e, imm);
+}
+
 /* Immediate of an operand of size: imm8 sign-extended when it fits (opcode 83), else full. */
 static void alu_imm(struct emit *e, int size, int ext, int base, int is_mem, int32_t disp, uint32_t imm)
 {
@@ -110,12 +120,7 @@ static void alu_imm(struct emit *e, int size, int ext, int base, int is_mem, int
         modrm_mem(e, ext, base, H_NONE, 0, disp);
     else
         emit_byte(e, (uint8_t)(0xC0 | (ext << 3) | (base & 7)));
-    if (size == 1 || small)
-        emit_byte(e, (uint8_t)imm);
-    else if (size == 2)
-        emit_byte(e, (uint8_t)imm), emit_byte(e, (uint8_t)(imm >> 8));
-    else
-        emit_u32(e, imm);
+    emit_imm(e, small ? 1 : size, imm);
 }
 
 void emit_alu_imm_mem(struct emit *e, int size, int ext, int base, int32_t disp, uint32_t imm)
@@ -131,12 +136,7 @@ void emit_alu_imm_reg(struct emit *e, int size, int ext, int reg, uint32_t imm)
 void emit_mov_imm_mem(struct emit *e, int size, int base, int32_t disp, uint32_t imm)
 {
     emit_op_mem(e, size, size == 1 ? 0xC6 : 0xC7, 0, base, disp);
-    if (size == 1)
-        emit_byte(e, (uint8_t)imm);
-    else if (size == 2)
-        emit_byte(e, (uint8_t)imm), emit_byte(e, (uint8_t)(imm >> 8));
-    else
-        emit_u32(e, imm);
+    emit_imm(e, size, imm);
 }
 
 void emit_shift_imm(struct emit *e, int size, int ext, int reg, uint8_t n)

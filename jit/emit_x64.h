@@ -23,6 +23,8 @@ struct emit {
 void emit_init(struct emit *e, uint8_t *buf, size_t len);
 void emit_byte(struct emit *e, uint8_t b);
 void emit_u32(struct emit *e, uint32_t v);
+/* An immediate operand of size bytes (1, 2 or 4), little-endian, as the instruction takes it. */
+void emit_imm(struct emit *e, int size, uint32_t imm);
 void emit_u64(struct emit *e, uint64_t v);
 
 /* "op reg, [base + disp]" (or the reverse, by opcode), operand size 1, 2, 4 or 8: 0x66 for 2,

@@ -205,12 +205,7 @@ static void test_op(struct tctx *t, int dst, int size, int use_imm, uint32_t imm
     if (use_imm) {
         /* test [rbx+off], imm: F6/F7 /0 */
         emit_op_mem(e, size, size == 1 ? 0xF6 : 0xF7, 0, H_RBX, greg(dst, size));
-        if (size == 1)
-            emit_byte(e, (uint8_t)imm);
-        else if (size == 2)
-            emit_byte(e, (uint8_t)imm), emit_byte(e, (uint8_t)(imm >> 8));
-        else
-            emit_u32(e, imm);
+        emit_imm(e, size, imm);
     } else {
         emit_op_mem(e, size, size == 1 ? 0x84 : 0x85, H_RCX, H_RBX, greg(dst, size));
     }
@@ -628,10 +623,7 @@ static int imul(struct tctx *t, const struct insn *in, int last)
     } else {
         uint32_t imm = in->op == 0x6B ? sext(in->imm, 1) : in->imm;
         emit_op_rr(e, size, 0x69, H_RCX, H_RCX); /* imul ecx, ecx, imm */
-        if (size == 2)
-            emit_byte(e, (uint8_t)imm), emit_byte(e, (uint8_t)(imm >> 8));
-        else
-            emit_u32(e, imm);
+        emit_imm(e, size, imm);
     }
     if (flags_live(t, MASK6, last)) {
         emit_setcc(e, CC_B, H_RAX);
