@@ -117,6 +117,14 @@ static inline int h_step(struct harness *h, int n)
     return r;
 }
 
+/* Places the bytes given at addr and runs n instructions of them, which must all complete. */
+#define H_RUN_AT(h, addr, n, ...)                                           \
+    do {                                                                    \
+        static const uint8_t code_[] = { __VA_ARGS__ };                     \
+        h_code((h), (addr), code_, sizeof(code_));                          \
+        assert_int_equal(h_step((h), (n)), CPU_EXIT_BUDGET);                \
+    } while (0)
+
 /* Real mode: points interrupt vector vec at 0000:handler so a test can see that it was taken. */
 static inline void h_set_ivt(struct harness *h, int vec, uint16_t handler)
 {

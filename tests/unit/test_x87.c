@@ -14,12 +14,7 @@
 #define MF_HANDLER 0x3000u
 
 /* Places code at CODE_AT and executes n instructions of it. */
-#define RUN(h, n, ...)                                                      \
-    do {                                                                    \
-        static const uint8_t code_[] = { __VA_ARGS__ };                     \
-        h_code((h), CODE_AT, code_, sizeof(code_));                         \
-        assert_int_equal(h_step((h), (n)), CPU_EXIT_BUDGET);                \
-    } while (0)
+#define RUN(h, n, ...) H_RUN_AT(h, CODE_AT, n, __VA_ARGS__)
 
 #define FNINIT 0xDB, 0xE3
 #define M16(a) (uint8_t)(a), (uint8_t)((a) >> 8) /* a disp16 in [disp16] forms (mod 00 rm 110) */
