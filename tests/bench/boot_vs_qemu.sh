@@ -17,7 +17,7 @@
 # Not part of `make test`: it takes minutes and needs `make guest` (and QEMU, for the comparison).
 set -eu
 
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+. "$(dirname "$0")/bench_lib.sh"
 
 RUNS=3
 JITPC=build/jitpc
@@ -71,7 +71,6 @@ chmod 755 "$WORK/root/init"
 (cd "$WORK/root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -9 >"$WORK/initrd.gz"
 APPEND="console=ttyS0 $EXTRA"
 
-now() { date +%s.%N; }
 
 # run_one NAME RUN: boots once; appends "uptime wall" to $WORK/NAME.times, or reports the failure.
 run_one() {
@@ -101,12 +100,7 @@ run_one() {
 # median FILE COLUMN: the median of one column, or "-" when there is none.
 median() {
     [ -s "$1" ] || { echo -; return; }
-    awk -v c="$2" '{ print $c }' "$1" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() {
-    if [ "$1" = - ] || [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; fi
+    awk -v c="$2" '{ print $c }' "$1" | median_of
 }
 
 FAILED=0
@@ -125,8 +119,8 @@ if [ "$HAVE_QEMU" -eq 1 ]; then
     qu=$(median "$WORK/qemu.times" 1)
     qw=$(median "$WORK/qemu.times" 2)
     printf '%-22s %10s %10s %12s\n' "median (seconds)" jitpc qemu jitpc/qemu
-    printf '%-22s %10s %10s %12s\n' "guest uptime at init" "$ju" "$qu" "$(ratio "$ju" "$qu")"
-    printf '%-22s %10s %10s %12s\n' "host wall time" "$jw" "$qw" "$(ratio "$jw" "$qw")"
+    printf '%-22s %10s %10s %12s\n' "guest uptime at init" "$ju" "$qu" "$(ratio "$ju" "$qu" 1)"
+    printf '%-22s %10s %10s %12s\n' "host wall time" "$jw" "$qw" "$(ratio "$jw" "$qw" 1)"
 else
     printf '%-22s %10s\n' "median (seconds)" jitpc
     printf '%-22s %10s\n' "guest uptime at init" "$ju"

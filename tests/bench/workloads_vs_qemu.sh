@@ -24,7 +24,7 @@
 # Not part of `make test`: it takes from minutes (JIT and QEMU) to an hour or more (interpreter).
 set -eu
 
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+. "$(dirname "$0")/bench_lib.sh"
 
 RUNS=3
 IRUNS=
@@ -75,7 +75,6 @@ if [ "$KEEP" -eq 1 ]; then echo "workloads_vs_qemu: work directory $WORK"; else 
 APPEND="console=ttyS0 $EXTRA"
 WORKLOADS="boot sha256 gzip awk forkexec"
 
-now() { date +%s.%N; }
 
 # run_one NAME RUN: boots once (NAME is jit, interp or qemu); appends "WORKLOAD SECONDS" lines and
 # "wall SECONDS" to $WORK/NAME.times and the bench-check lines to $WORK/NAME-RUN.checks, or
@@ -146,12 +145,7 @@ run_one() {
 # median NAME KEY: the median of one workload's seconds over NAME's runs, or "-" when there is none.
 median() {
     [ -s "$WORK/$1.times" ] || { echo -; return; }
-    awk -v k="$2" '$1 == k { print $2 }' "$WORK/$1.times" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() {
-    if [ "$1" = - ] || [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; fi
+    awk -v k="$2" '$1 == k { print $2 }' "$WORK/$1.times" | median_of
 }
 
 FAILED=0
@@ -192,7 +186,7 @@ for w in $WORKLOADS wall; do
     p=$(median interp "$w")
     if [ "$HAVE_QEMU" -eq 1 ]; then
         q=$(median qemu "$w")
-        printf '%-24s %10s %12s %9s %9s %12s\n' "$(label "$w")" "$j" "$p" "$q" "$(ratio "$j" "$q")" "$(ratio "$p" "$q")"
+        printf '%-24s %10s %12s %9s %9s %12s\n' "$(label "$w")" "$j" "$p" "$q" "$(ratio "$j" "$q" 2)" "$(ratio "$p" "$q" 2)"
     else
         printf '%-24s %10s %12s\n' "$(label "$w")" "$j" "$p"
     fi
