@@ -111,7 +111,13 @@ static void to_host(const struct x87 *f, struct x87_host_img *img)
     memset(img, 0, sizeof(*img));
     img->cw = x87_cw(f);
     img->sw = f->sw & (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3 | FSW_TOP);
-    img->tw = x87_tag_word(f);
+    /* Only "empty or not" is taken from a loaded tag word: the P6 and its successors keep one
+     * bit per register and classify the contents themselves (SDM Vol. 1 §8.1.7, the FXSAVE
+     * abridged tag word), so the full classification (x87_tag_word) would be wasted here. */
+    uint32_t tw = 0;
+    for (int r = 0; r < 8; r++)
+        tw |= ((f->empty >> r) & 1u) * (3u << (2 * r));
+    img->tw = tw;
     for (int i = 0; i < 8; i++)
         memcpy(img->st[i], f->reg[(top + i) & 7], 10);
 }
@@ -138,6 +144,187 @@ static int is_fcomi(unsigned esc, const struct insn *in)
     return !in->mem && (esc == 3 || esc == 7) && in->modrm >= 0xE8 && in->modrm <= 0xF7;
 }
 
+/* ---- Fast paths: the hot data movers done here, bit for bit as the host's x87 does them ----
+ * Each FNSAVE/FRSTOR round trip through the host costs ~90 ns, and loads, stores and register
+ * moves are most of what guest floating-point code executes. These paths take only the cases
+ * whose outcome is fully determined without a model of exceptions: no stack fault, operands
+ * normal, zero or infinite, and for stores no overflow, underflow or unmasked precision
+ * exception. Everything else (and anything the conditions miss) returns 0 and goes to the host.
+ * What they do is what the host does (SDM Vol. 2 FLD, FST, FXCH, FCHS, FABS, FLDZ pages): C1
+ * cleared, or set when a store rounded up; C0, C2, C3 left as they were; PE raised on an inexact
+ * store. tests/unit/test_x87_host.c compares them with the host on random operands. */
+
+static int is_empty(const struct x87 *f, int i) { return (f->empty >> ((x87_top(f) + i) & 7)) & 1; }
+
+/* Sets C1 to c1 and TOP to top, keeping the rest of the status word. */
+static void set_c1_top(struct x87 *f, int c1, int top)
+{
+    f->sw = (uint16_t)((f->sw & ~(FSW_C1 | FSW_TOP)) | (c1 ? FSW_C1 : 0) | (top << 11));
+}
+
+static void put80(uint8_t out[10], uint64_t m, unsigned sexp)
+{
+    memcpy(out, &m, 8);
+    out[8] = (uint8_t)sexp;
+    out[9] = (uint8_t)(sexp >> 8);
+}
+
+/* An m32/m64 real (fbits fraction bits, ebits exponent bits) to extended: zero, normal and
+ * infinity only (denormals raise DE, NaNs may raise IE: those go to the host). */
+static int real_to80(uint64_t v, int fbits, int ebits, uint8_t out[10])
+{
+    unsigned emax = (1u << ebits) - 1, bias = emax >> 1;
+    unsigned sign = (unsigned)(v >> (fbits + ebits)) & 1;
+    unsigned e = (unsigned)(v >> fbits) & emax;
+    uint64_t frac = v & ((1ull << fbits) - 1);
+    if (e == 0 && frac == 0)
+        put80(out, 0, sign << 15);
+    else if (e == emax && frac == 0)
+        put80(out, 1ull << 63, (sign << 15) | 0x7FFF);
+    else if (e != 0 && e != emax)
+        put80(out, (1ull << 63) | (frac << (63 - fbits)), (sign << 15) | (e - bias + 16383));
+    else
+        return 0;
+    return 1;
+}
+
+/* Extended to m32/m64 real under rounding control rc: zero, infinity, and normals whose result
+ * is normal. *up is C1 (the significand was incremented), *inexact is PE. */
+static int real_from80(const uint8_t in[10], int fbits, int ebits, unsigned rc, uint64_t *out, int *up,
+                       int *inexact)
+{
+    uint64_t m;
+    memcpy(&m, in, 8);
+    unsigned sexp = (unsigned)(in[8] | (in[9] << 8));
+    uint64_t sign = (uint64_t)(sexp >> 15) << (fbits + ebits);
+    unsigned e = sexp & 0x7FFF;
+    int64_t emax = (1 << ebits) - 1, bias = emax >> 1;
+    *up = *inexact = 0;
+    if (e == 0 && m == 0) {
+        *out = sign;
+        return 1;
+    }
+    if (e == 0x7FFF && m == 1ull << 63) {
+        *out = sign | ((uint64_t)emax << fbits);
+        return 1;
+    }
+    int64_t re = (int64_t)e - 16383 + bias;
+    if (e == 0 || e == 0x7FFF || !(m >> 63) || re < 1 || re >= emax)
+        return 0;
+    int drop = 63 - fbits;
+    uint64_t q = m >> drop, rest = m & ((1ull << drop) - 1), half = 1ull << (drop - 1);
+    int neg = sign != 0;
+    int inc = 0;
+    if (rest) {
+        *inexact = 1;
+        switch (rc) {
+        case 0: inc = rest > half || (rest == half && (q & 1)); break; /* nearest, ties to even */
+        case 1: inc = neg; break;                                     /* down, towards -inf */
+        case 2: inc = !neg; break;                                    /* up, towards +inf */
+        default: break;                                               /* chop */
+        }
+    }
+    if (inc) {
+        q++;
+        if (q >> (fbits + 1)) {
+            q >>= 1;
+            re++;
+        }
+    }
+    if (re >= emax)
+        return 0; /* overflow: OE and its masked/unmasked responses are the host's */
+    *up = inc;
+    *out = sign | ((uint64_t)re << fbits) | (q & ((1ull << fbits) - 1));
+    return 1;
+}
+
+/* Returns 1 when the instruction was completed here (with *raised its exception flags), 0 when
+ * nothing was changed and the host must run it. buf is the memory operand, read or to be written. */
+static int numeric_fast(struct x87 *f, unsigned esc, const struct insn *in, uint8_t *buf, uint16_t *raised)
+{
+    int top = x87_top(f);
+    uint8_t v[10];
+    *raised = 0;
+    if (in->mem) {
+        int fbits = esc == 5 ? 52 : 23, ebits = esc == 5 ? 11 : 8;
+        if ((esc != 1 && esc != 5) || in->reg == 1 || in->reg > 3)
+            return 0;
+        if (in->reg == 0) { /* FLD m32/m64 */
+            uint64_t x = 0;
+            memcpy(&x, buf, esc == 5 ? 8 : 4);
+            if (!is_empty(f, 7) || !real_to80(x, fbits, ebits, v))
+                return 0;
+            set_c1_top(f, 0, (top - 1) & 7);
+            x87_set_st(f, 0, v);
+            return 1;
+        }
+        /* FST/FSTP m32/m64 */
+        uint64_t x;
+        int up, inexact;
+        if (is_empty(f, 0) || !real_from80(f->reg[top], fbits, ebits, (x87_cw(f) >> 10) & 3, &x, &up, &inexact))
+            return 0;
+        if (inexact && !(x87_cw(f) & FSW_PE))
+            return 0; /* an unmasked precision exception: ES and the rest are the host's */
+        memcpy(buf, &x, esc == 5 ? 8 : 4);
+        if (inexact)
+            f->sw |= FSW_PE;
+        *raised = inexact ? FSW_PE : 0;
+        if (in->reg == 3)
+            f->empty |= (uint8_t)(1u << top);
+        set_c1_top(f, up, in->reg == 3 ? (top + 1) & 7 : top);
+        return 1;
+    }
+    unsigned i = in->modrm & 7;
+    switch ((esc << 8) | (in->modrm & 0xF8)) {
+    case 0x1C0: /* FLD ST(i) */
+        if (is_empty(f, (int)i) || !is_empty(f, 7))
+            return 0;
+        x87_get_st(f, (int)i, v);
+        set_c1_top(f, 0, (top - 1) & 7);
+        x87_set_st(f, 0, v);
+        return 1;
+    case 0x1C8: /* FXCH ST(i) */
+        if (is_empty(f, 0) || is_empty(f, (int)i))
+            return 0;
+        memcpy(v, f->reg[top], 10);
+        memcpy(f->reg[top], f->reg[(top + (int)i) & 7], 10);
+        memcpy(f->reg[(top + (int)i) & 7], v, 10);
+        set_c1_top(f, 0, top);
+        return 1;
+    case 0x5D0: /* FST ST(i) */
+    case 0x5D8: /* FSTP ST(i) */
+        if (is_empty(f, 0))
+            return 0;
+        x87_get_st(f, 0, v);
+        x87_set_st(f, (int)i, v);
+        if (in->modrm >= 0xD8) {
+            f->empty |= (uint8_t)(1u << top);
+            top = (top + 1) & 7;
+        }
+        set_c1_top(f, 0, top);
+        return 1;
+    case 0x1E0:
+        if (in->modrm == 0xE0 || in->modrm == 0xE1) { /* FCHS, FABS */
+            if (is_empty(f, 0))
+                return 0;
+            f->reg[top][9] = in->modrm == 0xE0 ? (uint8_t)(f->reg[top][9] ^ 0x80) : (uint8_t)(f->reg[top][9] & 0x7F);
+            set_c1_top(f, 0, top);
+            return 1;
+        }
+        return 0;
+    case 0x1E8:
+        if ((in->modrm == 0xE8 || in->modrm == 0xEE) && is_empty(f, 7)) { /* FLD1, FLDZ */
+            put80(v, in->modrm == 0xE8 ? 1ull << 63 : 0, in->modrm == 0xE8 ? 0x3FFF : 0);
+            set_c1_top(f, 0, (top - 1) & 7);
+            x87_set_st(f, 0, v);
+            return 1;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 /* A numeric (non-control) instruction: everything but the control instructions goes here. */
 static void numeric(struct cpu *c, const struct insn *in, unsigned esc, int kind)
 {
@@ -152,13 +339,18 @@ static void numeric(struct cpu *c, const struct insn *in, unsigned esc, int kind
     else if (kind >= MK_W2 && kind <= MK_W10)
         mem_check_write(c, in->ea_seg, c->ea, size);
 
-    struct x87_host_img img;
-    to_host(f, &img);
+    uint16_t raised;
     uint8_t fl = (uint8_t)c->eflags;
-    unsigned modrm = in->mem ? (unsigned)((in->reg << 3) | 6) : in->modrm;
-    x87_host_exec(&img, esc, modrm, in->mem ? buf : NULL, &fl);
-    uint16_t raised = (uint16_t)(img.sw & FSW_EXC);
-    from_host(f, &img);
+    if (numeric_fast(f, esc, in, buf, &raised)) {
+        x87_update_es(f); /* what from_host ends with (it can only find ES as it was) */
+    } else {
+        struct x87_host_img img;
+        to_host(f, &img);
+        unsigned modrm = in->mem ? (unsigned)((in->reg << 3) | 6) : in->modrm;
+        x87_host_exec(&img, esc, modrm, in->mem ? buf : NULL, &fl);
+        raised = (uint16_t)(img.sw & FSW_EXC);
+        from_host(f, &img);
+    }
 
     if (is_fcomi(esc, in)) {
         /* ZF PF CF from the compare; OF SF AF cleared, except when an unmasked invalid operation
