@@ -1,6 +1,8 @@
 /* String instructions MOVS CMPS STOS LODS SCAS INS OUTS and their REP/REPE/REPNE prefixes.
  * Intel SDM Vol. 2 instruction pages and the REP page; Vol. 1 §7.3.9 (string operations, and
  * §7.3.9.1: repeated string operations are interruptible and restartable between iterations). */
+#include <string.h>
+
 #include "interp.h"
 
 /* Iterations one call may perform before it rewinds EIP to re-execute the instruction, so that
@@ -100,6 +102,101 @@ static void outs_body(struct cpu *c, const struct insn *in, int size)
     areg_add(c, in, R_ESI, step_of(c, size));
 }
 
+/* ---- Bulk iterations of REP MOVS and REP STOS ----
+ * After an iteration has run the ordinary way (every check made, so the segments' types are
+ * right for the access), the following ones that stay inside the same source and destination
+ * pages, inside expand-up segment limits, on pages the TLB already maps as plain RAM (a read
+ * tag, or a write tag without TLB_SLOW: writable, dirty, no translated code, no MMIO) are done
+ * on the host bytes at once. Nothing they could do differently element by element: no fault is
+ * possible there, no device sees the accesses, and no data breakpoint is armed (checked). The
+ * bytes move in the guest's order: forwards or backwards one element at a time when source and
+ * destination overlap, so the overlap patterns REP MOVS is used for (a byte fill) come out the
+ * same. Returns how many elements it did (0: the next one goes the ordinary way). */
+
+/* Elements of size bytes, at most max, from offset off in segment s on, stepping by step (+size
+ * or -size), inside the segment's limit and inside the page of the first one; 0 for an
+ * expand-down segment (left to the ordinary path). */
+static uint32_t room(const struct cpu *c, int s, uint32_t off, int size, int32_t step, uint32_t max)
+{
+    const struct segreg *sr = &c->seg[s];
+    if ((sr->ar & (AR_S | 0xC)) == (AR_S | 0x4))
+        return 0;
+    uint32_t lin = sr->base + off, in_page = lin & (PM_PAGE_SIZE - 1), n;
+    if (step > 0) {
+        if (off > sr->limit || sr->limit - off < (uint32_t)size - 1)
+            return 0;
+        uint64_t by_limit = ((uint64_t)sr->limit - off + 1) / (uint32_t)size;
+        n = (PM_PAGE_SIZE - in_page) / (uint32_t)size;
+        if (by_limit < n)
+            n = (uint32_t)by_limit;
+    } else {
+        if (off > sr->limit || sr->limit - off < (uint32_t)size - 1 || in_page + (uint32_t)size > PM_PAGE_SIZE)
+            return 0;
+        n = in_page / (uint32_t)size + 1; /* down to the page's start */
+        uint32_t by_wrap = off / (uint32_t)size + 1; /* offsets do not wrap below 0 */
+        if (by_wrap < n)
+            n = by_wrap;
+    }
+    return n < max ? n : max;
+}
+
+/* The host address of the guest bytes at lin when the TLB maps the page for this access as
+ * plain RAM (exact tag match), else NULL. */
+static uint8_t *host_of(struct cpu *c, uint32_t lin, int write)
+{
+    struct tlb_entry *e = &c->tlb.e[acc_cpl(c) == ACC_USER][tlb_index(lin)];
+    uint32_t tag = write ? e->write : e->read;
+    return tag == (lin & TLB_PAGE_MASK) ? (uint8_t *)(e->addend + lin) : NULL;
+}
+
+static uint32_t bulk(struct cpu *c, const struct insn *in, int movs, int size, uint32_t max)
+{
+    if (!in->addr32 || c->dbg_data)
+        return 0;
+    int32_t step = (int32_t)step_of(c, size);
+    uint32_t di = c->r[R_EDI], si = c->r[R_ESI];
+    uint32_t n = room(c, S_ES, di, size, step, max);
+    if (movs && n)
+        n = room(c, src_seg(in), si, size, step, n);
+    if (!n)
+        return 0;
+    uint8_t *d = host_of(c, c->seg[S_ES].base + di, 1);
+    const uint8_t *s = movs ? host_of(c, c->seg[src_seg(in)].base + si, 0) : NULL;
+    if (!d || (movs && !s))
+        return 0;
+    size_t bytes = (size_t)n * (size_t)size;
+    if (movs) {
+        /* The lowest bytes either run touches, to test for overlap. */
+        const uint8_t *slo = step > 0 ? s : s - bytes + (size_t)size;
+        uint8_t *dlo = step > 0 ? d : d - bytes + (size_t)size;
+        if (dlo + bytes <= slo || slo + bytes <= dlo) {
+            memcpy(dlo, slo, bytes);
+        } else {
+            for (uint32_t i = 0; i < n; i++, d += step, s += step)
+                memmove(d, s, (size_t)size);
+        }
+        c->r[R_ESI] = si + (uint32_t)step * n;
+        c->tlb.hits += n;
+    } else {
+        uint32_t v = c->r[R_EAX];
+        if (size == 1) {
+            memset(step > 0 ? d : d - bytes + 1, (int)(v & 0xFF), bytes);
+        } else {
+            for (uint32_t i = 0; i < n; i++, d += step)
+                memcpy(d, &v, (size_t)size);
+        }
+    }
+    c->r[R_EDI] = di + (uint32_t)step * n;
+    c->r[R_ECX] -= n;
+    c->tlb.hits += n;
+    return n;
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
 /* Whether an event should be let in between iterations: an interrupt the CPU would take now, an
  * NMI, or a stop request. */
 static int event_pending(const struct cpu *c)
@@ -117,6 +214,7 @@ static int event_pending(const struct cpu *c)
  * rewinds EIP so the next step re-executes the instruction. */
 static void string_run(struct cpu *c, const struct insn *in, string_body body, int cond)
 {
+    int bulk_kind = body == movs_body ? 1 : body == stos_body ? 2 : 0;
     int size = elem_size(in);
     if (in->rep == REP_NONE) {
         body(c, in, size);
@@ -139,6 +237,16 @@ static void string_run(struct cpu *c, const struct insn *in, string_body body, i
         if (n >= STRING_CHUNK || single_step || c->dbg_pending || event_pending(c)) {
             c->eip = c->insn_eip;
             return;
+        }
+        if (bulk_kind) {
+            /* At most ECX - 1 elements, so that the last one (and the return) goes the
+             * ordinary way above, and one fewer than the chunk has left, so that the chunk
+             * ends after the same iteration as element by element. */
+            uint32_t k = bulk(c, in, bulk_kind == 1, size, min_u32(c->r[R_ECX] - 1, STRING_CHUNK - n - 1));
+            if (k) {
+                n += k;
+                cpu_commit_regs(c);
+            }
         }
     }
 }

@@ -413,6 +413,95 @@ static void test_rep_movsb_long_count_resumes_in_chunks(void **state)
     h_free(h);
 }
 
+/* REP MOVS and REP STOS of every element size, both directions, overlapping or not, across page
+ * boundaries and chunk ends, in flat 32-bit mode (where cpu/ops_string.c moves runs of elements
+ * on the host bytes at once), against a model that moves one element at a time. */
+static void test_rep_movs_stos_runs_match_element_by_element(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t op;       /* A4 A5 AA AB (with 66: word) */
+        int o16, df;
+        uint32_t si, di, count;
+    } cases[] = {
+        { 0xA4, 0, 0, 0x20010, 0x30000, 10000 },  /* 3 chunks, 3 pages each side */
+        { 0xA5, 0, 0, 0x20ffe, 0x31003, 3000 },   /* unaligned, elements across page ends */
+        { 0xA4, 0, 0, 0x20100, 0x20101, 700 },    /* dst = src + 1: a byte fill */
+        { 0xA5, 0, 0, 0x20100, 0x20102, 700 },    /* overlapping dwords, forwards */
+        { 0xA5, 1, 0, 0x20102, 0x20100, 900 },    /* words, dst below src */
+        { 0xA5, 0, 1, 0x23ff0, 0x24ff3, 2500 },   /* backwards across pages */
+        { 0xA4, 0, 1, 0x20900, 0x208ff, 1300 },   /* backwards, dst = src - 1 */
+        { 0xAA, 0, 0, 0, 0x30ffd, 9000 },         /* stosb */
+        { 0xAB, 0, 1, 0, 0x33001, 1500 },         /* stosd backwards, unaligned */
+        { 0xAB, 1, 0, 0, 0x30001, 2049 },         /* stosw */
+    };
+    static uint8_t model[0x20000], got[0x20000];
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct harness *h = h_new(1);
+        uint8_t code[4];
+        size_t n = 0;
+        if (cases[k].o16)
+            code[n++] = 0x66;
+        code[n++] = 0xF3;
+        code[n++] = cases[k].op;
+        h_code(h, CODE, code, n);
+        for (uint32_t a = 0; a < sizeof(model); a++)
+            model[a] = (uint8_t)(a * 7 + (a >> 8) + k);
+        h_poke(h, 0x20000, model, sizeof(model));
+        int size = (cases[k].op & 1) ? (cases[k].o16 ? 2 : 4) : 1, movs = cases[k].op < 0xA8;
+        int32_t step = cases[k].df ? -size : size;
+        uint32_t si = cases[k].si, di = cases[k].di, eax = 0x89ABCDEFu;
+        h->c->r[R_ESI] = si;
+        h->c->r[R_EDI] = di;
+        h->c->r[R_ECX] = cases[k].count;
+        h->c->r[R_EAX] = eax;
+        if (cases[k].df)
+            h->c->eflags |= F_DF;
+        for (uint32_t i = 0; i < cases[k].count; i++, si += (uint32_t)step, di += (uint32_t)step) {
+            uint8_t v[4];
+            memcpy(v, movs ? &model[si - 0x20000] : (const uint8_t *)&eax, (size_t)size);
+            memcpy(&model[di - 0x20000], v, (size_t)size);
+        }
+        int steps = 0;
+        while (h->c->eip != CODE + n && steps < 100) {
+            steps += h_step(h, 1) == CPU_EXIT_BUDGET ? 1 : 100;
+            /* Each step but the last ends after exactly 4096 iterations, as element by element. */
+            if (h->c->eip != CODE + n)
+                assert_int_equal(h->c->r[R_ECX], cases[k].count - 4096u * (uint32_t)steps);
+        }
+        assert_int_equal(steps, (cases[k].count + 4095) / 4096); /* one step per 4096 iterations */
+        assert_int_equal(h->c->last_fault, -1);
+        assert_int_equal(h->c->r[R_ECX], 0);
+        assert_int_equal(h->c->r[R_EDI], di);
+        assert_int_equal(h->c->r[R_ESI], movs ? si : cases[k].si);
+        phys_read_buf(&h->m->mem, 0x20000, got, sizeof(got));
+        assert_memory_equal(got, model, sizeof(model));
+        h_free(h);
+    }
+}
+
+/* A run stops at the segment limit: the element that crosses it faults (#GP) with ECX and EDI
+ * as after the last element that fit, and nothing past the limit written. */
+static void test_rep_stosd_run_faults_at_exact_element_past_limit(void **state)
+{
+    (void)state;
+    struct harness *h = h_new(1);
+    static const uint8_t code[] = { 0xF3, 0xAB }; /* rep stosd */
+    h_code(h, CODE, code, sizeof(code));
+    h->c->seg[S_ES].limit = 0x30FFE; /* the dword at 0x30FFC ends past it */
+    h->c->seg[S_ES].ar &= (uint16_t)~AR_G;
+    h->c->r[R_EAX] = 0x11223344;
+    h->c->r[R_EDI] = 0x30000;
+    h->c->r[R_ECX] = 0x500;
+    h_step(h, 1);
+    assert_int_equal(h->c->last_fault, EXC_GP);
+    assert_int_equal(h->c->r[R_ECX], 0x500 - 0x3FF);
+    assert_int_equal(h->c->r[R_EDI], 0x30FFC);
+    assert_int_equal(h_peek(h, 0x30FF8, 4), 0x11223344u);
+    assert_int_equal(h_peek(h, 0x30FFC, 4), 0);
+    h_free(h);
+}
+
 /* With TF set the single-step trap comes after every iteration, with IP still at the REP. */
 static void test_rep_stosb_single_steps_each_iteration(void **state)
 {
@@ -547,6 +636,8 @@ int main(void)
         cmocka_unit_test(test_repne_scasb_stops_on_match),
         cmocka_unit_test(test_rep_with_zero_count_touches_nothing),
         cmocka_unit_test(test_std_rep_movsd_32bit_moves_backward),
+        cmocka_unit_test(test_rep_movs_stos_runs_match_element_by_element),
+        cmocka_unit_test(test_rep_stosd_run_faults_at_exact_element_past_limit),
         cmocka_unit_test(test_rep_movsb_long_count_resumes_in_chunks),
         cmocka_unit_test(test_rep_stosb_single_steps_each_iteration),
         cmocka_unit_test(test_ins_reads_port_into_memory),
