@@ -47,6 +47,7 @@ void cpu_reset(struct cpu *c)
     /* EDX holds the processor signature after reset: family 6, model 5, stepping 2 (Pentium II). */
     c->r[R_EDX] = 0x00000652u;
     c->apic_base = 0xFEE00900ull;
+    c->last_fault = c->last_intr = -1; /* no step yet (blocks of the JIT do not set them) */
     tlb_flush_all(&c->tlb); /* an all-zero entry would map page 0 to host address 0 */
 }
 

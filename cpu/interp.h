@@ -55,6 +55,10 @@ uint32_t mmu_read(struct cpu *c, uint32_t lin, int size, int acc);
 void mmu_write(struct cpu *c, uint32_t lin, int size, uint32_t v, int acc);
 void mmu_check_write(struct cpu *c, uint32_t lin, int size, int acc);
 uint32_t mmu_translate(struct cpu *c, uint32_t lin, int acc);
+/* Fills the TLB's fetch entry for lin at the CPU's privilege if the walk allows it (never faults;
+ * sets the accessed bits a fetch there would): 1 when the entry now maps lin. The JIT's
+ * dispatcher uses it so that a block's first run after a TLB flush needs no interpreter step. */
+int mmu_fill_fetch(struct cpu *c, uint32_t lin);
 /* Flushes what a CR0/CR4 change requires (PG, WP, PE, PSE, PGE). */
 void mmu_control_changed(struct cpu *c, uint32_t old_cr0, uint32_t old_cr4);
 /* The access class of an ordinary data access at the current privilege level. */

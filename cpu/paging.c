@@ -41,8 +41,16 @@ static void set_bits(struct cpu *c, uint32_t addr, uint32_t *entry, uint32_t bit
 }
 
 /* Walks the page tables for lin with access kind acc, faults if it is not allowed, updates A/D,
- * and fills the TLB entry for lin's page in acc's privilege class. */
-static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
+ * and fills the TLB entry for lin's page in acc's privilege class. probe: where it would fault,
+ * returns NULL instead (the accessed bits set on the way are those the faulting walk sets). */
+#define WALK_FAULT(err)                  \
+    do {                                 \
+        if (probe)                       \
+            return NULL;                 \
+        page_fault(c, lin, (err));       \
+    } while (0)
+
+static struct tlb_entry *walk(struct cpu *c, uint32_t lin, int acc, int probe)
 {
     int user = (acc & ACC_USER) != 0;
     int write = (acc & ACC_WRITE) != 0;
@@ -52,6 +60,8 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
     int global = 0, large = 0;
 
     c->tlb.misses++;
+    if (!(e->read & e->write & e->fetch & TLB_INVALID))
+        c->tlb.gen++; /* a translation in use is replaced */
     if (!(c->cr[0] & CR0_PG)) {
         paddr = page;
     } else {
@@ -59,13 +69,13 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
         uint32_t pde_addr = (c->cr[3] & TLB_PAGE_MASK) | ((lin >> 20) & 0xFFC);
         uint32_t pde = phys_read(c->mem, pde_addr, 4);
         if (!(pde & PTE_P))
-            page_fault(c, lin, err);
+            WALK_FAULT(err);
         if ((pde & PDE_PS) && (c->cr[4] & CR4_PSE)) {
             if (pde & PDE4M_RSVD)
-                page_fault(c, lin, err | PFEC_P | PFEC_RSVD);
+                WALK_FAULT(err | PFEC_P | PFEC_RSVD);
             perm = pde;
             if ((user && !(perm & PTE_US)) || (write && !(perm & PTE_RW) && (user || (c->cr[0] & CR0_WP))))
-                page_fault(c, lin, err | PFEC_P);
+                WALK_FAULT(err | PFEC_P);
             set_bits(c, pde_addr, &pde, write ? PTE_A | PTE_D : PTE_A);
             paddr = (pde & 0xFFC00000u) | (lin & 0x003FF000u);
             dirty = (pde & PTE_D) != 0;
@@ -81,10 +91,10 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
             uint32_t pte_addr = (pde & TLB_PAGE_MASK) | ((lin >> 10) & 0xFFC);
             uint32_t pte = phys_read(c->mem, pte_addr, 4);
             if (!(pte & PTE_P))
-                page_fault(c, lin, err);
+                WALK_FAULT(err);
             perm = pde & pte;
             if ((user && !(perm & PTE_US)) || (write && !(perm & PTE_RW) && (user || (c->cr[0] & CR0_WP))))
-                page_fault(c, lin, err | PFEC_P);
+                WALK_FAULT(err | PFEC_P);
             set_bits(c, pte_addr, &pte, write ? PTE_A | PTE_D : PTE_A);
             paddr = pte & TLB_PAGE_MASK;
             dirty = (pte & PTE_D) != 0;
@@ -108,6 +118,20 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
     if (large)
         c->tlb.has_large = 1;
     return e;
+}
+
+static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
+{
+    return walk(c, lin, acc, 0);
+}
+
+int mmu_fill_fetch(struct cpu *c, uint32_t lin)
+{
+    int acc = ACC_FETCH | acc_cpl(c);
+    struct tlb_entry *e = &c->tlb.e[(acc & ACC_USER) != 0][tlb_index(lin)];
+    if (e->fetch == (lin & TLB_PAGE_MASK))
+        return 1;
+    return walk(c, lin, acc, 1) && e->fetch == (lin & TLB_PAGE_MASK);
 }
 
 uint32_t mmu_translate(struct cpu *c, uint32_t lin, int acc)

@@ -66,6 +66,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
             return NULL;
         }
         jit_set_dump(m->jit, cfg->jit_dump);
+        jit_set_perf_map(m->jit, cfg->jit_perf_map);
     }
     /* icount: a 1 GHz-class CPU; real time starts from a guess at the engine's speed (about 25 ns
      * per instruction interpreted, 2 translated) that clock_sync corrects within a few slices. */

@@ -41,6 +41,7 @@ struct machine_config {
     enum machine_engine engine;
     uint64_t verify_from;        /* ENGINE_VERIFY: instructions before this count run on the JIT alone */
     FILE *jit_dump;              /* --dump-jit: each translated block printed here (NULL: off) */
+    FILE *jit_perf_map;          /* --perf-map: perf's map of translated code written here (NULL: off) */
     int icount;                  /* deterministic time: guest ns derive from retired instructions */
     int no_reboot;               /* a reset or triple fault ends the machine instead of rebooting */
     int64_t rtc_time;            /* RTC start (Unix time); 0: the host's clock (a fixed date with icount) */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../devices/kernel_boot.h"
 #include "../devices/machine.h"
@@ -211,6 +212,19 @@ int main(int argc, char **argv)
         free(bios);
         return 2;
     }
+    /* perf finds the map of code without symbols by the process id (tools/perf's jit support). */
+    FILE *perf_map = NULL;
+    if (o.perf_map) {
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%ld.map", (long)getpid());
+        if (!(perf_map = fopen(path, "w"))) {
+            fprintf(stderr, "jitpc: --perf-map: cannot write %s: %s\n", path, strerror(errno));
+            console_close(serial);
+            console_close(dcon);
+            free(bios);
+            return 2;
+        }
+    }
     struct machine_config cfg = {
         .mem_size = o.mem_size,
         .cpu = CPU_PENTIUM2,
@@ -224,6 +238,7 @@ int main(int argc, char **argv)
         .engine = o.interp || o.trace ? ENGINE_INTERP : o.verify ? ENGINE_VERIFY : ENGINE_JIT,
         .verify_from = o.verify_from,
         .jit_dump = o.dump_jit ? stderr : NULL,
+        .jit_perf_map = perf_map,
         .icount = o.icount,
         .no_reboot = o.no_reboot,
         .serial = &serial_ops,
@@ -247,6 +262,8 @@ int main(int argc, char **argv)
             jit_print_stats(m->jit, stderr);
     }
     machine_destroy(m);
+    if (perf_map)
+        fclose(perf_map);
     console_close(serial);
     console_close(dcon);
     free(bios);

@@ -27,6 +27,7 @@ static const char usage[] =
     "  --jit-stats               at exit, print translation counts and the instructions the JIT\n"
     "                            left to the interpreter (stderr)\n"
     "  --dump-jit                print each translated block: guest code beside host code (stderr)\n"
+    "  --perf-map                write /tmp/perf-PID.map so that perf names translated code by guest address\n"
     "  --help                    this text\n"
     "QEMU spellings: -m -bios -kernel -initrd -append -serial -no-reboot -nographic -display none\n"
     "  -device isa-debug-exit[,iobase=N,iosize=N]  -device isa-debugcon[,iobase=N][,chardev=ID]\n"
@@ -235,7 +236,7 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         args[i] = (char *)(i ? qemu_alias(argv[i]) : argv[i]);
 
     enum { O_SERIAL = 256, O_NOREBOOT, O_NOGRAPHIC, O_DISPLAY, O_DEVICE, O_CHARDEV, O_CPU, O_ACCEL, O_DEBUGCON,
-           O_INTERP, O_VERIFY, O_VERIFYFROM, O_JITSTATS, O_DUMPJIT };
+           O_INTERP, O_VERIFY, O_VERIFYFROM, O_JITSTATS, O_DUMPJIT, O_PERFMAP };
     static const struct option longopts[] = {
         { "bios", required_argument, NULL, 'b' }, { "memory", required_argument, NULL, 'm' },
         { "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'r' },
@@ -250,6 +251,7 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         { "interp", no_argument, NULL, O_INTERP },      { "verify", no_argument, NULL, O_VERIFY },
         { "verify-from", required_argument, NULL, O_VERIFYFROM },
         { "jit-stats", no_argument, NULL, O_JITSTATS }, { "dump-jit", no_argument, NULL, O_DUMPJIT },
+        { "perf-map", no_argument, NULL, O_PERFMAP },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     int rc = -1;
@@ -326,6 +328,7 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         }
         case O_JITSTATS: o->jit_stats = 1; break;
         case O_DUMPJIT: o->dump_jit = 1; break;
+        case O_PERFMAP: o->perf_map = 1; break;
         case 'h': fputs(usage, stdout); rc = 0; break;
         case ':': fprintf(err, "jitpc: option '%s' needs an argument\n", args[optind - 1]); rc = 2; break;
         default: fprintf(err, "jitpc: unknown option '%s'\n%s", args[optind - 1], usage); rc = 2; break;
@@ -335,12 +338,12 @@ int options_parse(struct options *o, int argc, char **argv, FILE *err)
         fprintf(err, "jitpc: unexpected argument '%s'\n", args[optind]);
         rc = 2;
     }
-    if (rc < 0 && o->interp && (o->verify || o->jit_stats || o->dump_jit)) {
-        fprintf(err, "jitpc: --interp runs no JIT: --verify, --jit-stats and --dump-jit need it\n");
+    if (rc < 0 && o->interp && (o->verify || o->jit_stats || o->dump_jit || o->perf_map)) {
+        fprintf(err, "jitpc: --interp runs no JIT: --verify, --jit-stats, --dump-jit and --perf-map need it\n");
         rc = 2;
     }
-    if (rc < 0 && o->trace && (o->verify || o->jit_stats || o->dump_jit)) {
-        fprintf(err, "jitpc: --trace single-steps the interpreter: it cannot be combined with --verify, --jit-stats or --dump-jit\n");
+    if (rc < 0 && o->trace && (o->verify || o->jit_stats || o->dump_jit || o->perf_map)) {
+        fprintf(err, "jitpc: --trace single-steps the interpreter: it cannot be combined with --verify, --jit-stats, --dump-jit or --perf-map\n");
         rc = 2;
     }
     if (rc < 0 && !o->bios_path && !o->kernel_path) {

@@ -22,6 +22,7 @@ struct options {
     uint64_t verify_from; /* --verify-from N: the lockstep starts after N instructions */
     int jit_stats;      /* --jit-stats: translation and fallback counts at exit, on stderr */
     int dump_jit;       /* --dump-jit: every translated block, guest and host code, on stderr */
+    int perf_map;       /* --perf-map: /tmp/perf-PID.map names translated code for perf */
     int no_reboot;      /* --no-reboot: a guest reset or triple fault ends jitpc */
     int nographic;      /* --nographic / -display none: no window (the only display so far) */
     char serial[4096];  /* COM1's host side as a console spec: stdio, file:PATH, pty, none */

@@ -88,9 +88,10 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
 {
     uint32_t lin = c->seg[S_CS].base + c->eip;
     const struct tlb_entry *e = &c->tlb.e[c->cpl == 3][tlb_index(lin)];
-    /* Only a TLB hit on a RAM or ROM page: a miss, MMIO or a fetch fault is the interpreter's to
-     * take (its fetch fills the TLB, so the next dispatch here hits). */
-    if (e->fetch != (lin & TLB_PAGE_MASK))
+    /* Only a TLB hit on a RAM or ROM page. A miss is filled here when the walk allows it, as the
+     * interpreter's fetch of this instruction would (no event is pending: the dispatcher asked);
+     * MMIO and a fetch that faults are the interpreter's to take. */
+    if (e->fetch != (lin & TLB_PAGE_MASK) && !mmu_fill_fetch(c, lin))
         return NULL;
     const uint8_t *host = (const uint8_t *)(e->addend + lin);
     uint32_t phys = e->paddr | (lin & ~TLB_PAGE_MASK);
@@ -98,16 +99,27 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
     uintptr_t pme = c->mem->map[phys >> PM_PAGE_BITS];
     struct jit_block *b = j->jc[jc_of(lin)];
     /* A block with no instructions is a negative entry: the interpreter runs what starts there. */
-    if (b && b->valid && matches(b, c, phys, host, mode) && ((pme & (PME_CODE | PME_ROM)) || b->ninsn == 0))
+    if (b && b->valid && matches(b, c, phys, host, mode) && ((pme & (PME_CODE | PME_ROM)) || b->nsteps == 0)) {
+        b->ic_gen = c->tlb.gen;
         return b;
+    }
     if (!(pme & (PME_CODE | PME_ROM | PME_MMIO))) {
         struct jit_page *p = page_find(j, phys >> PM_PAGE_BITS);
         if (p && p->blocks)
             drop_page(j, p);
     }
-    for (b = j->hash[hash_of(phys)]; b; b = b->hash_next)
+    /* The chain is walked only when the jump cache missed; the block found moves to its head,
+     * so that a block looked up again soon (jump-cache conflicts between processes running the
+     * same code) is found by its first compare, not after a cache miss per record. */
+    struct jit_block **pp = &j->hash[hash_of(phys)];
+    for (; (b = *pp) != NULL; pp = &b->hash_next)
         if (matches(b, c, phys, host, mode))
             break;
+    if (b && pp != &j->hash[hash_of(phys)]) {
+        *pp = b->hash_next;
+        b->hash_next = j->hash[hash_of(phys)];
+        j->hash[hash_of(phys)] = b;
+    }
     if (!b) {
         b = jit_translate(j, c, lin, phys, host, mode);
         if (!b) {
@@ -119,6 +131,7 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
         }
     }
     j->jc[jc_of(lin)] = b;
+    b->ic_gen = c->tlb.gen;
     return b;
 }
 
@@ -172,7 +185,7 @@ static void unchain(struct jit_exit *x)
 void jit_chain(struct jit *j, struct jit_exit *x, struct jit_block *to)
 {
     /* Same mode and the EIP the exit named: a chained jump skips the lookup that checks them. */
-    if (!x->patch || x->to || !to->valid || !x->from->valid || to->ninsn == 0 || x->eip != to->eip ||
+    if (!x->patch || x->to || !to->valid || !x->from->valid || to->nsteps == 0 || x->eip != to->eip ||
         x->from->mode != to->mode || x->from->cs_base != to->cs_base)
         return;
     emit_patch_rel32(x->patch, to->code);

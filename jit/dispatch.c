@@ -9,7 +9,7 @@
 
 #include "jit_internal.h"
 
-#define DEFAULT_CODE_CACHE (32u << 20)
+#define DEFAULT_CODE_CACHE (128u << 20) /* QEMU system mode allows up to 1 GiB; a Linux boot and the benchmark workloads translate some 90 MiB */
 
 struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
 {
@@ -100,11 +100,36 @@ static int events_pending(const struct cpu *c)
     return c->stop | c->nmi | (c->intr && (c->eflags & F_IF));
 }
 
+/* Blocks subtract the instructions they run from steps_left and leave icount and tsc alone (one
+ * read-modify-write per exit instead of three): anything in C that may read or change them
+ * first brings them up to date from the steps used since the anchor, and anchors again after. */
+static void counts_sync(struct cpu *c, const struct jit *j)
+{
+    uint64_t used = (uint64_t)(j->base_steps - j->steps_left);
+    c->icount = j->base_icount + used;
+    c->tsc = j->base_tsc + used;
+}
+
+static void counts_anchor(const struct cpu *c, struct jit *j)
+{
+    j->base_icount = c->icount;
+    j->base_tsc = c->tsc;
+    j->base_steps = j->steps_left;
+}
+
+struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_block *b)
+{
+    counts_anchor(c, j);
+    struct jit_exit *x = (struct jit_exit *)(void *)j->enter(c, j, b->code);
+    counts_sync(c, j);
+    return x;
+}
+
 /* A handler call from translated code: one cpu_step with the instruction already decoded.
  * Returns 0 when the block may go on with the next instruction, 2 when a near branch went
  * elsewhere and nothing else needs the dispatcher (the block may look up the next one inline),
  * else 1 (left at a boundary). */
-uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
+static uint64_t helper_step(struct cpu *c, struct jit *j, const struct insn *in)
 {
     j->steps_left--;
     j->stats.fallback[((unsigned)in->op << 3) | ((opcode_table[in->op].fl & OPF_GROUP) ? in->reg : 0)]++;
@@ -127,6 +152,14 @@ uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
     if (c->eip != next)
         return (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) == OPF_BRANCH ? 2 : 1;
     return 0;
+}
+
+uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
+{
+    counts_sync(c, j);
+    uint64_t r = helper_step(c, j, in);
+    counts_anchor(c, j);
+    return r;
 }
 
 /* The slow path of an inline instruction with a memory access (translate_inline.c): the whole
@@ -175,26 +208,44 @@ uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uin
     return 0;
 }
 
+/* A block's tail step (translate.c): the instruction that crosses into the next page, fetched,
+ * decoded and run by the interpreter as the dispatcher would (its bytes in the next page are
+ * not watched for stores, nor is that page's mapping part of the block's key, so it is never
+ * pre-decoded). Returns 0 when the block may look up the next one inline, else 1. */
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j)
+{
+    counts_sync(c, j);
+    j->steps_left--;
+    j->stats.tail_steps++;
+    int r = cpu_step(c);
+    counts_anchor(c, j);
+    if (r != CPU_EXIT_BUDGET) {
+        j->result = r;
+        return 1;
+    }
+    return (uint64_t)((c->last_fault >= 0) | (c->last_intr >= 0) | j->invalidated | events_pending(c) |
+                      (c->tlb.flushes != j->tlb_flushes));
+}
+
 /* jit_helper_mem from a block's cold code (through cold_thunk): the counts of the instructions
  * before the access are added first (a device or a fault handler may read icount) and taken
  * back when the block goes on; when it is left, they stay. */
 uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d)
 {
-    c->icount += (uint64_t)(int64_t)d->pending;
-    c->tsc += (uint64_t)(int64_t)d->pending;
     j->steps_left -= d->pending;
-    if (jit_helper_mem(c, j, d->in, d->eip))
-        return 1;
-    c->icount -= (uint64_t)(int64_t)d->pending;
-    c->tsc -= (uint64_t)(int64_t)d->pending;
-    j->steps_left += d->pending;
-    return 0;
+    counts_sync(c, j);
+    uint64_t r = jit_helper_mem(c, j, d->in, d->eip);
+    counts_anchor(c, j);
+    if (!r)
+        j->steps_left += d->pending; /* and so icount and tsc, derived, go back as well */
+    return r;
 }
 
 /* RDTSC where it cannot fault (translate_inline.c checks the mode): op_rdtsc without the
  * check, and without a whole cpu_step around it. The counts are up to date when it is called. */
-void jit_helper_rdtsc(struct cpu *c)
+void jit_helper_rdtsc(struct cpu *c, struct jit *j)
 {
+    counts_sync(c, j);
     uint64_t t = cpu_tsc_read(c);
     c->r[R_EAX] = (uint32_t)t;
     c->r[R_EDX] = (uint32_t)(t >> 32);
@@ -211,7 +262,7 @@ int jit_run(struct jit *j, struct cpu *c, uint64_t budget)
         j->interp_next = 0;
         if (j->stats.flushes != flushes)
             from = NULL; /* the exit it names was in the cache just emptied */
-        if (!b || b->ninsn == 0 || b->ninsn > j->steps_left) {
+        if (!b || b->nsteps == 0 || b->nsteps > j->steps_left) {
             j->steps_left--;
             j->stats.interp_steps++;
             int r = cpu_step(c);
@@ -225,7 +276,7 @@ int jit_run(struct jit *j, struct cpu *c, uint64_t budget)
         j->invalidated = 0;
         j->tlb_flushes = c->tlb.flushes;
         j->stats.entries++;
-        from = (struct jit_exit *)(void *)j->enter(c, j, b->code);
+        from = jit_enter_block(j, c, b);
         if (j->result != CPU_EXIT_BUDGET) {
             int r = j->result;
             j->result = CPU_EXIT_BUDGET;

@@ -39,7 +39,7 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
     switch (l->kind) {
     case JL_PROLOGUE:
         fprintf(out, "   -- block prologue: budget check (room for %u insns) and event check (no stop pending), else exit\n",
-                b->ninsn);
+                b->nsteps);
         break;
     case JL_INSN:
         print_guest(out, g, guest, eips, l->insn);
@@ -60,12 +60,29 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
         fprintf(out, "   -- exit through the inline lookup: to the next block if the jump cache holds it, else to "
                      "the dispatcher\n");
         break;
+    case JL_TAIL:
+        fprintf(out, "   -- the instruction at %08X crosses into the next page: the interpreter fetches and runs it "
+                     "(jit_helper_tail), then the inline lookup\n", l->eip);
+        break;
     case JL_COLD:
         insn_name(name, sizeof(name), g, guest, eips, l->insn);
         fprintf(out, "   -- cold code: TLB slow path of instruction %u (%s): calls the interpreter's handler\n", l->insn,
                 name);
         break;
     }
+}
+
+void jit_set_perf_map(struct jit *j, FILE *out)
+{
+    j->perf_map = out;
+}
+
+void jit_perf_map_block(struct jit *j, const struct jit_block *b)
+{
+    /* Flushed per line: perf reads the file after jitpc ends, however it ends. */
+    fprintf(j->perf_map, "%lx %x jit:%08x:%08x\n", (unsigned long)(uintptr_t)b->code, (unsigned)b->code_len,
+            (unsigned)(b->cs_base + b->eip), (unsigned)b->phys);
+    fflush(j->perf_map);
 }
 
 void jit_dump_block(struct jit *j, const struct jit_block *b, const uint8_t *guest, const struct jit_label *labels,
@@ -92,8 +109,8 @@ void jit_dump_block(struct jit *j, const struct jit_block *b, const uint8_t *gue
         cs_close(&g);
         return;
     }
-    fprintf(out, "block eip %08X (CS base %08X) phys %08X mode %05X: %u insns (%u inline), %u bytes\n", b->eip,
-            b->cs_base, b->phys, b->mode, b->ninsn, b->ninline, b->code_len);
+    fprintf(out, "block eip %08X (CS base %08X) phys %08X mode %05X: %u insns (%u inline)%s, %u bytes\n", b->eip,
+            b->cs_base, b->phys, b->mode, b->ninsn, b->ninline, b->tail ? " and a tail step" : "", b->code_len);
     cs_insn *hi;
     size_t nh = cs_disasm(h, b->code, b->code_len, (uint64_t)(uintptr_t)b->code, 0, &hi);
     int l = 0;

@@ -49,6 +49,13 @@ static void prefix_rex_opc(struct emit *e, int size, uint32_t opc, int reg, int 
  * R12 as a base need a SIB byte; RBP and R13 with mod 0 would mean RIP/disp32, so they get disp8. */
 static void modrm_mem(struct emit *e, int reg, int base, int index, int scale, int32_t disp)
 {
+    if (base == H_NONE) {
+        /* [index << scale + disp32]: SIB with base 101 and mod 00 */
+        emit_byte(e, (uint8_t)(((reg & 7) << 3) | 4));
+        emit_byte(e, (uint8_t)((scale << 6) | ((index & 7) << 3) | 5));
+        emit_u32(e, (uint32_t)disp);
+        return;
+    }
     int mod = (disp == 0 && (base & 7) != H_RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
     if (index == H_NONE && (base & 7) != H_RSP) {
         emit_byte(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
@@ -71,7 +78,7 @@ void emit_op_mem(struct emit *e, int size, uint32_t opc, int reg, int base, int3
 
 void emit_op_sib(struct emit *e, int size, uint32_t opc, int reg, int base, int index, int scale, int32_t disp)
 {
-    prefix_rex_opc(e, size, opc, reg, index, base);
+    prefix_rex_opc(e, size, opc, reg, index == H_NONE ? 0 : index, base == H_NONE ? 0 : base);
     modrm_mem(e, reg, base, index, scale, disp);
 }
 

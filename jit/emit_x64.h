@@ -30,7 +30,7 @@ void emit_u64(struct emit *e, uint64_t v);
 /* "op reg, [base + disp]" (or the reverse, by opcode), operand size 1, 2, 4 or 8: 0x66 for 2,
  * REX.W for 8. opc is one or two bytes (0x0F xx as 0x0Fxx). For size 1 reg must be 0-3 (AL-BL). */
 void emit_op_mem(struct emit *e, int size, uint32_t opc, int reg, int base, int32_t disp);
-/* The same with [base + index * (1 << scale) + disp]. */
+/* The same with [base + index * (1 << scale) + disp]; base H_NONE for none (disp32 then). */
 void emit_op_sib(struct emit *e, int size, uint32_t opc, int reg, int base, int index, int scale, int32_t disp);
 /* "op rm, reg" between registers (ModRM mod = 3). */
 void emit_op_rr(struct emit *e, int size, uint32_t opc, int reg, int rm);

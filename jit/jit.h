@@ -41,6 +41,10 @@ void jit_set_max_insns(struct jit *j, int n);
  * followed by the host code emitted for it, both disassembled with capstone, with the prologue,
  * chain points, exits, handler calls and out-of-line slow paths labelled. */
 void jit_set_dump(struct jit *j, FILE *out);
+/* --perf-map: one line per translated block, "START SIZE jit:LIN:PHYS", written to out (NULL:
+ * off): the format perf reads from /tmp/perf-PID.map to name code it finds no symbols for, so a
+ * profile of translated code shows which guest code it came from. */
+void jit_set_perf_map(struct jit *j, FILE *out);
 /* --jit-stats: translation counts and cost, cache flushes, and the instructions that ran
  * through the interpreter's handlers, most frequent first. */
 void jit_print_stats(const struct jit *j, FILE *out);

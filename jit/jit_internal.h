@@ -13,8 +13,8 @@
 #include "jit.h"
 
 #define JIT_MAX_INSNS 64        /* size cap of a block, in guest instructions */
-#define JIT_JC_BITS 12          /* jump cache: 4096 entries by virtual EIP */
-#define JIT_HASH_BITS 14        /* block hash: 16384 chains by physical address */
+#define JIT_JC_BITS 14          /* jump cache: 16384 entries by virtual EIP */
+#define JIT_HASH_BITS 16        /* block hash: 65536 chains by physical address */
 #define JIT_PAGE_HASH_BITS 10   /* pages holding code */
 #define JIT_GRANULE_BITS 6
 #define JIT_WLOG 4096           /* stores one verified block may make */      /* 64-byte granules: 64 per 4 KiB page, one uint64_t of bits */
@@ -51,6 +51,9 @@ struct jit_block {
     /* the translation */
     uint32_t phys_end;        /* one past the last guest byte (same page as phys) */
     uint16_t ninsn;
+    uint16_t nsteps;          /* ninsn, plus one for a tail step: the instructions a run of it takes */
+    uint8_t tail;             /* it ends with an instruction that crosses into the next page, which
+                               * the interpreter fetches and runs whole each time (cpu_step) */
     uint16_t ninline;         /* instructions translated inline (the rest call handlers) */
     struct insn *insns;       /* pre-decoded, for the handler calls */
     uint32_t *insn_off;       /* offset in code where each instruction's host code starts (--dump-jit) */
@@ -61,6 +64,7 @@ struct jit_block {
     struct jit_exit *incoming; /* exits of other blocks chained into this one */
     struct jit_block *hash_next, *page_next;
     uint8_t valid;
+    uint64_t ic_gen;          /* c->tlb.gen when its page's translation was last checked (stubs.c) */
 };
 
 /* A guest physical page holding the start of translated code. */
@@ -77,6 +81,7 @@ struct jit_stats {
     uint64_t flushes, invalidations, chains;
     uint64_t entries;         /* blocks entered from the dispatcher */
     uint64_t interp_steps;    /* steps the dispatcher gave to cpu_step (no block, or events) */
+    uint64_t tail_steps;      /* page-crossing instructions run by blocks' tail steps */
     uint64_t smc_exits;       /* blocks left early because a store invalidated code */
     uint64_t slow_mem;        /* inline memory accesses that took the out-of-line path */
     uint64_t ic_hits;         /* exits that found the next block by the inline lookup (stubs.c) */
@@ -91,6 +96,11 @@ struct jit {
     uint8_t invalidated;      /* the write hook invalidated a block since the dispatcher entered one */
     uint8_t interp_next;      /* an inline access faulted: the interpreter runs that instruction again */
     uint64_t tlb_flushes;     /* c->tlb.flushes when the running block was entered */
+    uint64_t pflags;          /* flags a block computed and has not yet merged into EFLAGS (translate_inline.c) */
+    /* Translated code counts instructions only in steps_left; icount and tsc are derived when
+     * C code needs them: base + (base_steps - steps_left) (dispatch.c, jit_counts_sync). */
+    uint64_t base_icount, base_tsc;
+    int64_t base_steps;
 
     /* code cache: trampoline at the start, then blocks; flushed whole when full */
     uint8_t *code;
@@ -101,6 +111,7 @@ struct jit {
     const uint8_t *ic_stub;     /* the inline lookup: ECX = EIP, RSI = exiting block; RAX = where to go */
     const uint8_t *step_thunk;  /* jit_helper_step(c, j, RDX) */
     const uint8_t *cold_thunk;  /* jit_helper_cold(c, j, RDX) */
+    const uint8_t *tail_thunk;  /* jit_helper_tail(c, j) */
     /* block records, decoded instructions and page records: a bump arena flushed with the code */
     uint8_t *meta;
     size_t meta_size, meta_used;
@@ -110,6 +121,7 @@ struct jit {
     struct jit_page *pages[1u << JIT_PAGE_HASH_BITS];
 
     FILE *dump;
+    FILE *perf_map;           /* --perf-map (dump.c) */
     int max_insns;            /* block size cap, 1..JIT_MAX_INSNS (jit_set_max_insns) */
     struct jit_stats stats;
 
@@ -159,11 +171,14 @@ void jit_flush_all(struct jit *j);
 struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
                                 uint32_t mode);
 
-/* dispatch.c: the helpers translated code calls. */
+/* dispatch.c: entering translated code at block b, with icount and tsc brought up to date
+ * when it returns; the helpers translated code calls. */
+struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_block *b);
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
 uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d);
-void jit_helper_rdtsc(struct cpu *c);
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j);
+void jit_helper_rdtsc(struct cpu *c, struct jit *j);
 
 /* verify.c */
 void jit_verify_log(struct jit *j, uint32_t paddr, int size);
@@ -179,6 +194,7 @@ enum jit_label_kind {
     JL_EXIT,      /* exit to eip (or, with eip_known 0, to EIP as the code left it): to the dispatcher */
     JL_LOOKUP,    /* exit through the inline lookup: the next block if the jump cache has it */
     JL_COLD,      /* the out-of-line slow path of instruction insn's inline memory access */
+    JL_TAIL,      /* the instruction at eip crosses into the next page: cpu_step runs it */
 };
 
 struct jit_label {
@@ -189,6 +205,8 @@ struct jit_label {
     uint32_t eip;             /* guest EIP: of insn, or the exit's target */
 };
 
+/* --perf-map: block b's line. */
+void jit_perf_map_block(struct jit *j, const struct jit_block *b);
 /* labels NULL (a block dumped after the fact, by --verify): only the instruction starts. */
 void jit_dump_block(struct jit *j, const struct jit_block *b, const uint8_t *guest, const struct jit_label *labels,
                     int nlabels);

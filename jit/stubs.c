@@ -76,8 +76,13 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_alu_imm_mem(e, 1, 7, H_RDX, B_OFF(valid), 0);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
-    emit_alu_imm_mem(e, 2, 7, H_RDX, B_OFF(ninsn), 0);
+    emit_alu_imm_mem(e, 2, 7, H_RDX, B_OFF(nsteps), 0);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
+    /* No TLB flush or eviction since the block's page translation was last checked: it still
+     * holds, and so does the page's code marking (a remap of RAM flushes the TLB). */
+    emit_op_mem(e, 8, 0x8B, H_RDI, H_RDX, B_OFF(ic_gen));
+    emit_op_mem(e, 8, 0x3B, H_RDI, H_RBX, CPU_OFF(tlb.gen));
+    uint8_t *checked = emit_jcc32(e, CC_E, NULL);
     /* edi = offset of the fetch entry: c->tlb.e[c->cpl == 3][tlb_index(lin)] */
     emit_op_rr(e, 4, 0x89, H_RAX, H_RDI);
     emit_shift_imm(e, 4, 5, H_RDI, 12);
@@ -109,6 +114,10 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_op_sib(e, 1, 0xF6, 0, H_R9, H_R8, 3, 0);                /* test byte [r9 + r8 * 8], imm8 */
     emit_byte(e, PME_CODE | PME_ROM);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
+    emit_op_mem(e, 8, 0x8B, H_RDI, H_RBX, CPU_OFF(tlb.gen));
+    emit_op_mem(e, 8, 0x89, H_RDI, H_RDX, B_OFF(ic_gen));
+    if (!e->overflow)
+        emit_patch_rel32(checked, e->p);
     emit_alu_imm_mem(e, 8, 0, H_R12, JIT_OFF(stats.ic_hits), 1);
     emit_op_mem(e, 8, 0x8B, H_RAX, H_RDX, B_OFF(code));
     emit_ret(e);
@@ -141,6 +150,7 @@ int jit_build_stubs(struct jit *j)
     build_inline_lookup(j, &e);
     j->step_thunk = build_thunk(&e, (const void *)jit_helper_step);
     j->cold_thunk = build_thunk(&e, (const void *)jit_helper_cold);
+    j->tail_thunk = build_thunk(&e, (const void *)jit_helper_tail);
     /* A fixed size, checked, so that block addresses do not move when a stub grows. */
     if (e.overflow)
         return -1;

@@ -21,9 +21,8 @@ static int ends_block(const struct insn *in)
 void tr_counts(struct tctx *t, int n)
 {
     if (n == 0)
-        return; /* n < 0 takes counts back (the slow paths add them around their call) */
-    emit_alu_imm_mem(&t->e, 8, 0, H_RBX, CPU_OFF(icount), (uint32_t)n);
-    emit_alu_imm_mem(&t->e, 8, 0, H_RBX, CPU_OFF(tsc), (uint32_t)n);
+        return;
+    /* icount and tsc follow from steps_left (jit_enter_block and the helpers derive them) */
     emit_alu_imm_mem(&t->e, 8, 5, H_R12, JIT_OFF(steps_left), (uint32_t)n);
 }
 
@@ -51,6 +50,7 @@ void tr_label(struct tctx *t, int kind, int insn, uint32_t eip, int eip_known)
 
 void tr_lookup_exit(struct tctx *t)
 {
+    tr_flags_now(t); /* nothing is pending on the paths that come here; kept for safety */
     tr_label(t, JL_LOOKUP, t->i, 0, 0);
     emit_mov_imm64(&t->e, H_RSI, (uint64_t)(uintptr_t)t->b);
     emit_call32(&t->e, t->j->ic_stub);
@@ -60,6 +60,7 @@ void tr_lookup_exit(struct tctx *t)
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 {
     struct jit_block *b = t->b;
+    tr_flags_now(t);
     tr_counts(t, counted);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
     /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
@@ -88,9 +89,11 @@ static void emit_fallback(struct tctx *t, int i, int last)
     const struct insn *in = &t->b->insns[i];
     tr_label(t, JL_HANDLER, i, t->eips[i], 1);
     tr_flush_counts(t);
+    tr_flags_now(t);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[i]);
     emit_mov_imm64(&t->e, H_RDX, (uint64_t)(uintptr_t)in);
     emit_call32(&t->e, t->j->step_thunk);
+    tr_forget_registers(t);
     if (last && (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) == OPF_BRANCH) {
         /* A near branch (JMP/CALL r/m, LOOP, ...): EIP and ESP are all it changed, so the block's
          * key still holds and, unless the helper asks for the dispatcher (1), the next block is
@@ -136,7 +139,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     struct insn ins[JIT_MAX_INSNS];
     int code32 = (mode & JM_CODE32) != 0;
     uint32_t eip = c->eip, off = lin & (PM_PAGE_SIZE - 1);
-    int n = 0;
+    int n = 0, tail = 0;
     while (n < j->max_insns) {
         if (eip > b->cs_limit)
             break;
@@ -146,8 +149,14 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
             avail = 15;
         if (avail > room)
             avail = (size_t)room;
-        if (decode(host + (off - (lin & (PM_PAGE_SIZE - 1))), avail, code32, &ins[n]) < 0)
-            break; /* not whole here, or #UD / too long: the interpreter raises what it must */
+        if (decode(host + (off - (lin & (PM_PAGE_SIZE - 1))), avail, code32, &ins[n]) < 0) {
+            /* Not whole here, or #UD / too long: the interpreter raises what it must. Near the
+             * page's end it is (most likely) an instruction that goes on in the next page: the
+             * block ends with a call that has the interpreter run it, rather than leaving it to
+             * the dispatcher, which would mean a round trip through C for every execution. */
+            tail = PM_PAGE_SIZE - off < 15 && eip <= b->cs_limit;
+            break;
+        }
         if (!code32 && eip + ins[n].len > 0xFFFF)
             break;
         t->eips[n] = eip;
@@ -159,14 +168,17 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     }
     t->eips[n] = eip;
     b->ninsn = (uint16_t)n;
+    b->tail = (uint8_t)tail;
+    b->nsteps = (uint16_t)(n + tail);
     b->phys_end = phys + (off - (lin & (PM_PAGE_SIZE - 1)));
-    if (n == 0) {
+    if (n + tail == 0) {
         b->phys_end = phys;
         jit_register_block(j, b);
         return b; /* a negative entry: the interpreter runs this instruction */
     }
-    b->insns = jit_meta_alloc(j, sizeof(struct insn) * (size_t)n);
-    b->insn_off = jit_meta_alloc(j, sizeof(uint32_t) * (size_t)n);
+    /* (one element at least: an empty allocation would read as out of room) */
+    b->insns = jit_meta_alloc(j, sizeof(struct insn) * (size_t)(n ? n : 1));
+    b->insn_off = jit_meta_alloc(j, sizeof(uint32_t) * (size_t)(n ? n : 1));
     if (!b->insns || !b->insn_off)
         return NULL;
     memcpy(b->insns, ins, sizeof(struct insn) * (size_t)n);
@@ -178,11 +190,12 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     /* Prologue: the one check of a block entry, made again on chained entries: enough budget
      * for the whole block (the dispatcher runs the rest one step at a time) and no stop. */
     tr_label(t, JL_PROLOGUE, 0, b->eip, 1);
-    emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)n);
+    emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)(n + tail));
     tr_to_nochain(t, emit_jcc32(&t->e, CC_L, NULL));
     emit_alu_imm_mem(&t->e, 1, 7, H_RBX, CPU_OFF(stop), 0);
     tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
 
+    tr_map_registers(t);
     int done = 0; /* the last instruction emitted its own exits */
     for (int i = 0; i < n; i++) {
         int last = i == n - 1;
@@ -198,8 +211,23 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         t->fused_cc = -1;
         done = last && ends_block(&b->insns[i]);
     }
-    if (!done)
+    if (tail) {
+        /* The page-crossing instruction: counts and flags brought up to date, cpu_step, then on
+         * through the inline lookup from wherever it went (or to the dispatcher if it says so). */
+        t->i = n;
+        tr_label(t, JL_TAIL, n, t->eips[n], 1);
+        tr_flush_counts(t);
+        tr_flags_now(t);
+        emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[n]);
+        emit_call32(&t->e, j->tail_thunk);
+        tr_forget_registers(t);
+        emit_op_rr(&t->e, 4, 0x85, H_RAX, H_RAX);
+        tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
+        emit_op_mem(&t->e, 4, 0x8B, H_RCX, H_RBX, CPU_OFF(eip));
+        tr_lookup_exit(t);
+    } else if (!done) {
         tr_exit(t, t->eips[n], t->pending, 1);
+    }
     tr_emit_cold(t);
     if (t->e.overflow)
         return NULL;
@@ -218,5 +246,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     j->stats.translate_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
     if (j->dump)
         jit_dump_block(j, b, host, t->labels, t->nlabels);
+    if (j->perf_map)
+        jit_perf_map_block(j, b);
     return b;
 }

@@ -12,12 +12,16 @@
 
 /* An out-of-line slow path of an inline memory access, emitted after the block's hot code. */
 struct cold {
-    uint8_t *j[3];        /* the hot path's branches to it (limit check, TLB compare, RET target) */
+    uint8_t *j[4];        /* the hot path's branches to it (limit check, TLB compare, then per instruction) */
     int nj;
     uint8_t *resume;      /* where the hot path goes on */
     int i;                /* guest instruction index */
     int pending;          /* inline instructions before it not yet counted */
     int branch;           /* a CALL or RET: the handler transfers control, the block is left */
+    uint8_t cached;       /* guest registers the hot path holds in host registers at resume */
+    uint32_t pkeep, pclear; /* the flags pending when the slow path is entered */
+    int rpend;            /* flags are pending at resume */
+    int fused_cc;         /* >= 0: the hot path set DL to this condition for the Jcc after */
 };
 
 struct tctx {
@@ -30,6 +34,15 @@ struct tctx {
     int pending;                      /* inline instructions emitted since counts were last added */
     int exited;                       /* the instruction just translated emitted the block's exits */
     int fused_cc;                     /* >= 0: DL holds this guest condition, set by the previous insn */
+    /* Guest register caching (translate_inline.c): hmap[r] is the host register that may hold
+     * 32-bit guest register r in this block (or -1), cached the set that does at this point of
+     * the code, cond > 0 inside code only some paths run (no register may start being cached). */
+    int8_t hmap[8];
+    uint8_t cached;
+    int cond;
+    /* Pending flags: j->pflags holds flags not yet in EFLAGS; EFLAGS = (EFLAGS & ~pclear) |
+     * (pflags & pkeep) makes them current. pclear 0: nothing pending. */
+    uint32_t pkeep, pclear;
     uint32_t eips[JIT_MAX_INSNS + 1]; /* EIP of each instruction, and the one after the last */
     uint8_t *fix[3 * JIT_MAX_INSNS + 8]; /* rel32 fields to point at the "no chain" return */
     int nfix;
@@ -40,7 +53,7 @@ struct tctx {
 };
 
 /* translate.c */
-void tr_counts(struct tctx *t, int n);      /* icount, tsc += n; steps_left -= n */
+void tr_counts(struct tctx *t, int n);      /* steps_left -= n (icount and tsc follow from it) */
 void tr_flush_counts(struct tctx *t);       /* tr_counts(pending), pending = 0 */
 void tr_to_nochain(struct tctx *t, uint8_t *field);
 /* Notes for --dump-jit that the code emitted next is a place of kind (enum jit_label_kind). */
@@ -54,6 +67,14 @@ void tr_lookup_exit(struct tctx *t);
 
 /* translate_inline.c: emits instruction t->i inline and returns 1, or returns 0 (handler call). */
 int tr_inline(struct tctx *t, const struct insn *in, int last);
+void tr_map_registers(struct tctx *t);
+/* Pending flags merged into EFLAGS in struct cpu (uses EAX): before anything reads EFLAGS there. */
+void tr_flags_now(struct tctx *t);
+/* A call into C: the host copies of guest registers are gone (and the guest's may have changed). */
+static inline void tr_forget_registers(struct tctx *t)
+{
+    t->cached = 0;
+}
 void tr_emit_cold(struct tctx *t);
 
 #endif

@@ -19,23 +19,210 @@ static int32_t greg(int r, int size)
     return CPU_OFF(r[0]) + r * 4;
 }
 
-/* ECX (zero-extended) = guest register. */
-static void load_greg(struct emit *e, int hreg, int r, int size)
+/* Guest register caching. Within a block a 32-bit guest register may also live in a host
+ * register (hmap), loaded on its first use; every write goes to both, so struct cpu is always
+ * current: exits, handler calls and slow paths need nothing spilled, and the one cost of a call
+ * into C (which may change guest registers and clobbers R9-R11) is that the host copies are
+ * forgotten and loaded again on next use. A slow path that rejoins the hot path reloads the
+ * copies the hot path holds there. Registers are read and written through the helpers below;
+ * byte and word writes go to struct cpu and drop the host copy. QEMU's TCG keeps globals in
+ * host registers within a block the same way, spilling them instead of writing through. */
+static const int8_t host_pool[] = { H_R13, H_R14, H_R15, H_RBP, H_R10, H_R11, H_R9 };
+
+/* The guest register an access of size bytes to register number r touches (AH-BH are 4-7). */
+static int greg_id(int r, int size)
 {
-    if (size == 4)
-        emit_op_mem(e, 4, 0x8B, hreg, H_RBX, greg(r, 4));
-    else
-        emit_op_mem(e, 4, size == 2 ? 0x0FB7 : 0x0FB6, hreg, H_RBX, greg(r, size));
+    return size == 1 && r >= 4 ? r - 4 : r;
 }
 
-static void store_greg(struct emit *e, int hreg, int r, int size)
+/* The host register holding guest register r, loaded now if it is not yet; -1 when r has none in
+ * this block or may not start being cached here. */
+static int hreg_get(struct tctx *t, int r)
 {
-    emit_op_mem(e, size, size == 1 ? 0x88 : 0x89, hreg, H_RBX, greg(r, size));
+    int h = t->hmap[r];
+    if (h < 0)
+        return -1;
+    if (t->cached & (1u << r))
+        return h;
+    if (t->cond)
+        return -1;
+    emit_op_mem(&t->e, 4, 0x8B, h, H_RBX, greg(r, 4));
+    t->cached |= (uint8_t)(1u << r);
+    return h;
 }
+
+/* Guest register r was written in struct cpu by size bytes: its host copy is stale. */
+static void greg_stale(struct tctx *t, int r, int size)
+{
+    t->cached &= (uint8_t)~(1u << greg_id(r, size));
+}
+
+/* Guest register r (32 bits) was just set to host register hreg in struct cpu: the copy too. */
+static void greg_set(struct tctx *t, int hreg, int r)
+{
+    int h = t->hmap[r];
+    if (h < 0 || (t->cond && !(t->cached & (1u << r))))
+        return;
+    if (h != hreg)
+        emit_op_rr(&t->e, 4, 0x89, hreg, h);
+    t->cached |= (uint8_t)(1u << r);
+}
+
+/* Which host registers the block's guest registers get: the most used first (the pool has
+ * one fewer than the guest's eight). */
+void tr_map_registers(struct tctx *t)
+{
+    int uses[8] = { 0 };
+    for (int i = 0; i < t->b->ninsn; i++) {
+        const struct insn *in = &t->b->insns[i];
+        unsigned op = in->op;
+        if (in->mem) {
+            if (in->base != 0xFF)
+                uses[in->base & 7] += 2;
+            if (in->index != 0xFF)
+                uses[in->index & 7] += 2;
+        } else if (in->d->fl & OPF_MODRM) {
+            uses[in->rm & 7]++;
+        }
+        if (in->d->fl & OPF_MODRM)
+            uses[in->reg & 7]++;
+        if ((op >= 0x40 && op <= 0x5F) || (op >= 0x91 && op <= 0x97) || (op >= 0xB8 && op <= 0xBF))
+            uses[op & 7]++;
+        if ((op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || op == 0xE8 || op == 0xC3 || op == 0xC2 ||
+            op == 0xC9 || op == 0xFF)
+            uses[R_ESP] += 2;
+        if (op < 0x40 && (op & 7) >= 4 && (op & 7) < 6)
+            uses[R_EAX]++;
+    }
+    for (int r = 0; r < 8; r++)
+        t->hmap[r] = -1;
+    t->cached = 0;
+    for (size_t k = 0; k < sizeof(host_pool); k++) {
+        int best = -1;
+        for (int r = 0; r < 8; r++)
+            if (t->hmap[r] < 0 && uses[r] > 0 && (best < 0 || uses[r] > uses[best]))
+                best = r;
+        if (best < 0)
+            break;
+        t->hmap[best] = host_pool[k];
+    }
+}
+
+/* hreg (zero-extended) = guest register r of size bytes. */
+static void load_greg(struct tctx *t, int hreg, int r, int size)
+{
+    int h;
+    if (size == 4 && (h = hreg_get(t, r)) >= 0) {
+        if (h != hreg)
+            emit_op_rr(&t->e, 4, 0x89, h, hreg);
+        return;
+    }
+    if (size == 4)
+        emit_op_mem(&t->e, 4, 0x8B, hreg, H_RBX, greg(r, 4));
+    else
+        emit_op_mem(&t->e, 4, size == 2 ? 0x0FB7 : 0x0FB6, hreg, H_RBX, greg(r, size));
+}
+
+/* Guest register r of size bytes = hreg. */
+static void store_greg(struct tctx *t, int hreg, int r, int size)
+{
+    emit_op_mem(&t->e, size, size == 1 ? 0x88 : 0x89, hreg, H_RBX, greg(r, size));
+    if (size == 4)
+        greg_set(t, hreg, r);
+    else
+        greg_stale(t, r, size);
+}
+
+/* Guest register r of size bytes = imm. */
+static void store_greg_imm(struct tctx *t, int r, int size, uint32_t imm)
+{
+    emit_mov_imm_mem(&t->e, size, H_RBX, greg(r, size), imm);
+    int h = t->hmap[r];
+    if (size == 4 && h >= 0 && (!t->cond || (t->cached & (1u << r)))) {
+        emit_mov_imm32(&t->e, h, imm);
+        t->cached |= (uint8_t)(1u << r);
+    } else {
+        greg_stale(t, r, size);
+    }
+}
+
+/* "opc regfield, r" with guest register r (size bytes) as the ModRM r/m operand, followed by an
+ * immediate of imm_size bytes (0: none); write: the instruction writes r. 32-bit operands work
+ * on the host copy (stored back after, which leaves the host flags alone), others on struct cpu. */
+static void gop(struct tctx *t, int size, uint32_t opc, int regfield, int r, int write, int imm_size, uint32_t imm)
+{
+    struct emit *e = &t->e;
+    int h;
+    if (size == 4 && (h = hreg_get(t, r)) >= 0) {
+        emit_op_rr(e, 4, opc, regfield, h);
+        if (imm_size)
+            emit_imm(e, imm_size, imm);
+        if (write)
+            emit_op_mem(e, 4, 0x89, h, H_RBX, greg(r, 4));
+        return;
+    }
+    emit_op_mem(e, size, opc, regfield, H_RBX, greg(r, size));
+    if (imm_size)
+        emit_imm(e, imm_size, imm);
+    if (write)
+        greg_stale(t, r, size);
+}
+
+/* Group-1 ALU op ext with an immediate on guest register r. */
+static void gop_alu_imm(struct tctx *t, int size, int ext, int r, uint32_t imm)
+{
+    struct emit *e = &t->e;
+    int h;
+    if (size == 4 && (h = hreg_get(t, r)) >= 0) {
+        emit_alu_imm_reg(e, 4, ext, h, imm);
+        if (ext != 7)
+            emit_op_mem(e, 4, 0x89, h, H_RBX, greg(r, 4));
+        return;
+    }
+    emit_alu_imm_mem(e, size, ext, H_RBX, greg(r, size), imm);
+    if (ext != 7)
+        greg_stale(t, r, size);
+}
+
+static uint32_t cond_flags(int cc);
 
 static int is_jcc(const struct insn *in)
 {
     return (in->op >= 0x70 && in->op <= 0x7F) || (in->op >= 0x180 && in->op <= 0x18F);
+}
+
+/* Lazy flags. An instruction whose flags may be read saves them (the host's, by PUSHF, or a
+ * computed value) in j->pflags with one store; they are merged into EFLAGS in struct cpu, two
+ * read-modify-writes there, only where something reads EFLAGS: a Jcc, SETcc, CMOVcc or ADC/SBB
+ * of the block, a handler call, a slow path (whose handler may raise an exception, which
+ * pushes EFLAGS), and the block's exits. Another producer that overwrites every pending flag
+ * makes the pending ones moot. Never called where the paths split (t->cond): the translator's
+ * idea of what is pending must hold on every path. */
+static void emit_flags_merge(struct emit *e, int scratch, uint32_t keep, uint32_t clear)
+{
+    emit_op_mem(e, 4, 0x8B, scratch, H_R12, JIT_OFF(pflags));
+    emit_alu_imm_reg(e, 4, 4, scratch, keep);
+    emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~clear);
+    emit_op_mem(e, 4, 0x09, scratch, H_RBX, CPU_OFF(eflags));
+}
+
+void tr_flags_now(struct tctx *t)
+{
+    if (!t->pclear)
+        return;
+    emit_flags_merge(&t->e, H_RAX, t->pkeep, t->pclear);
+    t->pkeep = t->pclear = 0;
+}
+
+/* The code emitted next stores new flags in pflags, of which EFLAGS takes keep after clearing
+ * clear: older pending flags are merged first (with R8, and host flags changed) unless these
+ * cover them. */
+static void flags_pend(struct tctx *t, uint32_t keep, uint32_t clear)
+{
+    if (t->pclear & ~clear)
+        emit_flags_merge(&t->e, H_R8, t->pkeep, t->pclear);
+    t->pkeep = keep;
+    t->pclear = clear;
 }
 
 /* The guest arithmetic flags the host just computed, into EFLAGS: bits in keep are taken from
@@ -47,18 +234,16 @@ static void merge_flags(struct tctx *t, uint32_t keep, uint32_t clear, int last)
     t->fused_cc = -1;
     if (!last && is_jcc(&t->b->insns[t->i + 1])) {
         int cc = t->b->insns[t->i + 1].op & 0xF;
-        /* After INC/DEC the host's CF is not the guest's: conditions on CF read EFLAGS. */
-        int cf_cond = (cc >> 1) == 1 || (cc >> 1) == 3;
-        if (!(cf_cond && !(keep & F_CF))) {
+        /* Only a condition on flags the host computed for the guest (after INC/DEC not CF,
+         * after BT only CF) can be taken from the host's flags; others read EFLAGS. */
+        if (!(cond_flags(cc) & ~keep)) {
             t->fused_cc = cc;
             emit_setcc(e, cc, H_RDX);
         }
     }
-    emit_byte(e, 0x9C); /* pushfq */
-    emit_pop(e, H_RAX);
-    emit_alu_imm_reg(e, 4, 4, H_RAX, keep);
-    emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~clear);
-    emit_op_mem(e, 4, 0x09, H_RAX, H_RBX, CPU_OFF(eflags));
+    emit_byte(e, 0x9C);                                 /* pushfq: before a merge changes them */
+    flags_pend(t, keep, clear);
+    emit_op_mem(e, 8, 0x8F, 0, H_R12, JIT_OFF(pflags)); /* pop qword [r12 + pflags] */
 }
 
 /* The flags guest condition cc (a Jcc/SETcc/CMOVcc low nibble) tests. */
@@ -77,7 +262,7 @@ static int flag_effect(const struct insn *in, uint32_t *rd, uint32_t *wr)
 {
     unsigned op = in->op;
     *rd = *wr = 0;
-    if (in->lock || (in->rep && op != 0x90))
+    if (in->lock)
         return 0;
     if (op == 0x8D || (op >= 0x90 && op <= 0x97) || (op >= 0xB0 && op <= 0xBF))
         return 1; /* LEA (no access), NOP, PAUSE, XCHG eAX, MOV r, imm */
@@ -105,11 +290,30 @@ static int flag_effect(const struct insn *in, uint32_t *rd, uint32_t *wr)
     if (op == 0xF6 || op == 0xF7) {
         if (in->reg == 2)
             return 1; /* NOT */
-        if (in->reg < 2 || in->reg == 3) {
-            *wr = MASK6; /* TEST, NEG */
+        if (in->reg < 2 || in->reg == 3 || (in->reg == 4 && op == 0xF7 && in->opsize == 4)) {
+            *wr = MASK6; /* TEST, NEG, MUL r32 */
             return 1;
         }
         return 0;
+    }
+    if (op == 0x1BA && in->reg >= 4) {
+        *wr = F_CF; /* BT BTS BTR BTC r, imm */
+        return 1;
+    }
+    if (op == 0xFC || op == 0xFD || (op >= 0x1C8 && op <= 0x1CF && in->opsize == 4))
+        return 1; /* CLD, STD, BSWAP r32 */
+    if (op == 0x9E) {
+        *wr = MASK6 & ~F_OF; /* SAHF */
+        return 1;
+    }
+    if ((op == 0x1BC || op == 0x1BD) && in->opsize == 4) {
+        *wr = F_ZF; /* BSF, BSR r32, r32 */
+        return 1;
+    }
+    if ((op == 0x1A4 || op == 0x1A5 || op == 0x1AC || op == 0x1AD) && in->opsize == 4) {
+        if (!(op & 1) && (in->imm & 31))
+            *wr = MASK6; /* SHLD, SHRD r32 by a nonzero immediate (by CL: perhaps none) */
+        return 1;
     }
     if ((op == 0xFE || op == 0xFF) && in->reg < 2) {
         *wr = MASK6 & ~F_CF;
@@ -164,8 +368,14 @@ static void merge_flags_reg(struct tctx *t, int hreg, uint32_t clear)
 {
     struct emit *e = &t->e;
     t->fused_cc = -1;
-    emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~clear);
-    emit_op_mem(e, 4, 0x09, hreg, H_RBX, CPU_OFF(eflags));
+    if (t->cond) {
+        /* Code only some paths run (and nothing pending, see shift): straight into EFLAGS. */
+        emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~clear);
+        emit_op_mem(e, 4, 0x09, hreg, H_RBX, CPU_OFF(eflags));
+        return;
+    }
+    flags_pend(t, clear, clear);
+    emit_op_mem(e, 8, 0x89, hreg, H_R12, JIT_OFF(pflags));
 }
 
 /* dst = SF, ZF and PF of the size-byte result in AL/AX/EAX or CL/CX/ECX (hreg 0-3), as a P6
@@ -185,13 +395,14 @@ static void alu(struct tctx *t, int k, int dst, int size, int use_imm, uint32_t 
     struct emit *e = &t->e;
     if (k == 2 || k == 3) /* ADC/SBB: the guest CF into the host's (bt leaves it in CF) */
     {
+        tr_flags_now(t);
         emit_op_mem(e, 4, 0x0FBA, 4, H_RBX, CPU_OFF(eflags));
         emit_byte(e, 0);
     }
     if (use_imm)
-        emit_alu_imm_mem(e, size, k, H_RBX, greg(dst, size), imm);
+        gop_alu_imm(t, size, k, dst, imm);
     else
-        emit_op_mem(e, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), H_RCX, H_RBX, greg(dst, size));
+        gop(t, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), H_RCX, dst, k != 7, 0, 0);
     /* AND/OR/XOR leave AF undefined on the host; a P6 clears it, as the interpreter does. */
     int logic = k == 1 || k == 4 || k == 6;
     if (!flags_live(t, MASK6, last))
@@ -201,14 +412,10 @@ static void alu(struct tctx *t, int k, int dst, int size, int use_imm, uint32_t 
 
 static void test_op(struct tctx *t, int dst, int size, int use_imm, uint32_t imm, int last)
 {
-    struct emit *e = &t->e;
-    if (use_imm) {
-        /* test [rbx+off], imm: F6/F7 /0 */
-        emit_op_mem(e, size, size == 1 ? 0xF6 : 0xF7, 0, H_RBX, greg(dst, size));
-        emit_imm(e, size, imm);
-    } else {
-        emit_op_mem(e, size, size == 1 ? 0x84 : 0x85, H_RCX, H_RBX, greg(dst, size));
-    }
+    if (use_imm)
+        gop(t, size, size == 1 ? 0xF6 : 0xF7, 0, dst, 0, size, imm); /* test r/m, imm: F6/F7 /0 */
+    else
+        gop(t, size, size == 1 ? 0x84 : 0x85, H_RCX, dst, 0, 0, 0);
     if (!flags_live(t, MASK6, last))
         return;
     merge_flags(t, MASK6 & ~F_AF, MASK6, last);
@@ -216,8 +423,8 @@ static void test_op(struct tctx *t, int dst, int size, int use_imm, uint32_t imm
 
 static void inc_dec(struct tctx *t, int dst, int size, int dec, int last)
 {
-    /* inc/dec [rbx+off]: FE/FF /0 or /1; CF is the guest's own */
-    emit_op_mem(&t->e, size, size == 1 ? 0xFE : 0xFF, dec, H_RBX, greg(dst, size));
+    /* inc/dec: FE/FF /0 or /1; CF is the guest's own */
+    gop(t, size, size == 1 ? 0xFE : 0xFF, dec, dst, 1, 0, 0);
     if (!flags_live(t, MASK6 & ~F_CF, last))
         return;
     merge_flags(t, MASK6 & ~F_CF, MASK6 & ~F_CF, last);
@@ -227,24 +434,40 @@ static void inc_dec(struct tctx *t, int dst, int size, int dec, int last)
 static void emit_ea(struct tctx *t, const struct insn *in)
 {
     struct emit *e = &t->e;
-    emit_mov_imm32(e, H_RAX, in->disp);
-    if (in->base != 0xFF)
-        emit_op_mem(e, 4, 0x03, H_RAX, H_RBX, greg(in->base, 4));
-    if (in->index != 0xFF) {
-        load_greg(e, H_RCX, in->index, 4);
-        if (in->scale)
-            emit_shift_imm(e, 4, 4, H_RCX, in->scale);
-        emit_op_rr(e, 4, 0x01, H_RCX, H_RAX);
+    int hb = in->base != 0xFF ? hreg_get(t, in->base) : -1;
+    int hi = in->index != 0xFF ? hreg_get(t, in->index) : -1;
+    if ((in->base == 0xFF || hb >= 0) && (in->index == 0xFF || hi >= 0)) {
+        /* Both in host registers: one 32-bit LEA, which wraps as the guest's sum does. */
+        if (hb < 0 && hi < 0)
+            emit_mov_imm32(e, H_RAX, in->disp);
+        else if (hb >= 0 && hi >= 0)
+            emit_op_sib(e, 4, 0x8D, H_RAX, hb, hi, in->scale, (int32_t)in->disp);
+        else if (hb >= 0)
+            emit_op_mem(e, 4, 0x8D, H_RAX, hb, (int32_t)in->disp);
+        else if (in->scale == 0)
+            emit_op_mem(e, 4, 0x8D, H_RAX, hi, (int32_t)in->disp);
+        else
+            emit_op_sib(e, 4, 0x8D, H_RAX, H_NONE, hi, in->scale, (int32_t)in->disp);
+    } else {
+        emit_mov_imm32(e, H_RAX, in->disp);
+        if (in->base != 0xFF)
+            gop(t, 4, 0x03, H_RAX, in->base, 0, 0, 0);
+        if (in->index != 0xFF) {
+            load_greg(t, H_RCX, in->index, 4);
+            if (in->scale)
+                emit_shift_imm(e, 4, 4, H_RCX, in->scale);
+            emit_op_rr(e, 4, 0x01, H_RCX, H_RAX);
+        }
     }
     if (!in->addr32)
         emit_op_rr(e, 4, 0x0FB7, H_RAX, H_RAX);
 }
 
-/* A guest Jcc condition from the EFLAGS in memory: returns the host condition on which it is
- * taken, after the flag-setting test emitted here. */
-static int cond_from_eflags(struct tctx *t, int cc)
+/* A guest Jcc condition from the EFLAGS in memory (pending flags merged first by
+ * cond_from_eflags; cond_eval reads memory as it is, for slow paths): returns the host condition
+ * on which it is taken, after the flag-setting test emitted here (EAX and ECX changed). */
+static int cond_eval(struct emit *e, int cc)
 {
-    struct emit *e = &t->e;
     static const uint32_t bit[6] = { F_OF, F_CF, F_ZF, F_CF | F_ZF, F_SF, F_PF };
     emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, CPU_OFF(eflags));
     int k = cc >> 1;
@@ -264,6 +487,12 @@ static int cond_from_eflags(struct tctx *t, int cc)
     return (cc & 1) ? CC_E : CC_NE;
 }
 
+static int cond_from_eflags(struct tctx *t, int cc)
+{
+    tr_flags_now(t);
+    return cond_eval(&t->e, cc);
+}
+
 /* Jcc / JMP rel as the block's last instruction: both exits chainable. */
 static int branch(struct tctx *t, const struct insn *in)
 {
@@ -274,6 +503,7 @@ static int branch(struct tctx *t, const struct insn *in)
     if (target > t->b->cs_limit)
         return 0; /* jump_to's #GP(0): the handler raises it */
     int counted = t->pending + 1;
+    tr_flags_now(t); /* once, before the paths split */
     if (in->op == 0xE9 || in->op == 0xEB) {
         tr_exit(t, target, counted, 1);
     } else {
@@ -309,21 +539,41 @@ static int seg_ok(const struct tctx *t, int s)
  * RDX + RAX is the host address; anything else (a miss, MMIO, a code page, a limit or page
  * fault) goes to the cold stub returned, which runs the whole instruction through its handler.
  * Nothing of the guest state may change before the probe. */
-static struct cold *probe(struct tctx *t, int s, int write, int size)
+/* A branch of the hot path to cd (its rel32 field), patched when cd is emitted. */
+static void to_cold(struct tctx *t, struct cold *cd, uint8_t *field)
 {
-    struct emit *e = &t->e;
+    if (cd->nj < (int)(sizeof(cd->j) / sizeof(cd->j[0])))
+        cd->j[cd->nj++] = field;
+    else
+        t->e.overflow = 1; /* cannot happen with the forms above; fail safe (no translation) */
+}
+
+/* A slow path for instruction t->i, entered before it changes any guest state: the handler
+ * runs the whole instruction (and raises whatever it must). The caller points branches at it. */
+static struct cold *new_cold(struct tctx *t)
+{
     struct cold *cd = &t->cold[t->ncold++];
     cd->i = t->i;
     cd->pending = t->pending;
     cd->nj = 0;
     cd->resume = NULL;
     cd->branch = 0;
+    cd->pkeep = t->pkeep;
+    cd->pclear = t->pclear;
+    cd->fused_cc = -1;
+    return cd;
+}
+
+static struct cold *probe(struct tctx *t, int s, int write, int size)
+{
+    struct emit *e = &t->e;
+    struct cold *cd = new_cold(t);
     if (!(t->mode & (1u << (JM_FLAT_SHIFT + s)))) {
         int32_t sr = CPU_OFF(seg[0]) + s * (int32_t)sizeof(struct segreg);
         emit_op_mem(e, 8, 0x8D, H_RCX, H_RAX, size - 1);                  /* lea rcx, [rax + size - 1] */
         emit_op_mem(e, 4, 0x8B, H_RDX, H_RBX, sr + (int32_t)offsetof(struct segreg, limit));
         emit_op_rr(e, 8, 0x39, H_RDX, H_RCX);                              /* cmp rcx, rdx */
-        cd->j[cd->nj++] = emit_jcc32(e, CC_A, NULL);
+        to_cold(t, cd, emit_jcc32(e, CC_A, NULL));
         emit_op_mem(e, 4, 0x03, H_RAX, H_RBX, sr + (int32_t)offsetof(struct segreg, base));
     }
     /* The TLB entry of this privilege class for the page. */
@@ -339,9 +589,18 @@ static struct cold *probe(struct tctx *t, int s, int write, int size)
     emit_op_mem(e, 4, 0x8D, H_RDX, H_RAX, size - 1);                       /* lea edx, [rax + size - 1] */
     emit_alu_imm_reg(e, 4, 4, H_RDX, TLB_PAGE_MASK);                        /* a page-crossing access misses */
     emit_op_sib(e, 4, 0x3B, H_RDX, H_RBX, H_RCX, 3, tag);
-    cd->j[cd->nj++] = emit_jcc32(e, CC_NE, NULL);
+    to_cold(t, cd, emit_jcc32(e, CC_NE, NULL));
     emit_op_sib(e, 8, 0x8B, H_RDX, H_RBX, H_RCX, 3, ent + (int32_t)offsetof(struct tlb_entry, addend));
     return cd;
+}
+
+/* The hot path goes on here after cd's slow path, with the guest registers it holds now. */
+static void resume_here(struct tctx *t, struct cold *cd)
+{
+    cd->resume = t->e.p;
+    cd->cached = t->cached;
+    cd->rpend = t->pclear != 0;
+    cd->fused_cc = t->fused_cc;
 }
 
 /* ECX = the size bytes at [RDX + RAX], zero-extended. */
@@ -371,12 +630,12 @@ static int mov_mem(struct tctx *t, const struct insn *in, int load, int r, int s
     struct cold *cd = probe(t, in->ea_seg, !load, size);
     if (load) {
         load_host(e, size);
-        store_greg(e, H_RCX, r, size);
+        store_greg(t, H_RCX, r, size);
     } else {
-        load_greg(e, H_RCX, r, size);
+        load_greg(t, H_RCX, r, size);
         store_host(e, size);
     }
-    cd->resume = e->p;
+    resume_here(t, cd);
     return 1;
 }
 
@@ -388,6 +647,8 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     struct emit *e = &t->e;
     if (!seg_ok(t, in->ea_seg))
         return 0;
+    if (kind <= 2 && (k == 2 || k == 3))
+        tr_flags_now(t); /* ADC/SBB read CF from EFLAGS below, where EAX is taken */
     emit_ea(t, in);
     int writes = (kind == 0 || kind == 2) ? k != 7 : (kind == 5 || kind == 6);
     struct cold *cd = probe(t, in->ea_seg, writes, size);
@@ -397,7 +658,7 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     case 1:
     case 2:
         if (kind == 0)
-            load_greg(e, H_RCX, in->reg, size);
+            load_greg(t, H_RCX, in->reg, size);
         else if (kind == 1)
             load_host(e, size);
         else
@@ -407,14 +668,14 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
             emit_byte(e, 0);
         }
         if (kind == 1)
-            emit_op_mem(e, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), H_RCX, H_RBX, greg(in->reg, size));
+            gop(t, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), H_RCX, in->reg, k != 7, 0, 0);
         else
             emit_op_sib(e, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), H_RCX, H_RDX, H_RAX, 0, 0);
         break;
     case 3:
     case 4:
         if (kind == 3)
-            load_greg(e, H_RCX, in->reg, size);
+            load_greg(t, H_RCX, in->reg, size);
         else
             emit_mov_imm32(e, H_RCX, imm);
         emit_op_sib(e, size, size == 1 ? 0x84 : 0x85, H_RCX, H_RDX, H_RAX, 0, 0);
@@ -430,13 +691,17 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     if (kind != 6) {
         int logic = kind == 3 || kind == 4 || (kind <= 2 && (k == 1 || k == 4 || k == 6));
         uint32_t keep = kind == 5 ? MASK6 & ~F_CF : logic ? MASK6 & ~F_AF : MASK6;
-        /* No SETcc for a following Jcc: the cold path (the handler) would not set DL. The cold
-         * path leaves the handler's flags in EFLAGS, so dead flags may be skipped here. */
-        if (flags_live(t, kind == 5 ? MASK6 & ~F_CF : MASK6, 0))
-            merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, 1);
+        /* The cold path leaves the handler's flags in EFLAGS, so dead flags may be skipped. */
+        /* A Jcc right after may take its condition from DL, which the slow path sets too. */
+        int last = t->i == t->b->ninsn - 1;
+        if (flags_live(t, kind == 5 ? MASK6 & ~F_CF : MASK6, last))
+            merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, last);
+        else
+            t->fused_cc = -1;
+    } else {
+        t->fused_cc = -1;
     }
-    cd->resume = e->p;
-    t->fused_cc = -1;
+    resume_here(t, cd);
     return 1;
 }
 
@@ -445,7 +710,7 @@ static void stack_offset(struct tctx *t, int size, int push)
 {
     struct emit *e = &t->e;
     int s32 = (t->mode & JM_STACK32) != 0;
-    emit_op_mem(e, 4, s32 ? 0x8B : 0x0FB7, H_RAX, H_RBX, greg(R_ESP, 4));
+    load_greg(t, H_RAX, R_ESP, s32 ? 4 : 2);
     if (push) {
         emit_alu_imm_reg(e, 4, 5, H_RAX, (uint32_t)size);
         if (!s32)
@@ -460,7 +725,7 @@ static void stack_offset(struct tctx *t, int size, int push)
 static void stack_commit(struct tctx *t)
 {
     int s32 = (t->mode & JM_STACK32) != 0;
-    emit_op_mem(&t->e, s32 ? 4 : 2, 0x89, H_R8, H_RBX, greg(R_ESP, 4));
+    store_greg(t, H_R8, R_ESP, s32 ? 4 : 2);
 }
 
 /* PUSH reg/imm, POP reg, CALL rel (a push, then a chainable exit), RET (a pop, then an exit
@@ -489,7 +754,7 @@ static int stack_op(struct tctx *t, const struct insn *in, int last)
     struct cold *cd = probe(t, S_SS, push, v);
     if (push) {
         if (op >= 0x50 && op <= 0x57)
-            load_greg(e, H_RCX, (int)(op & 7), v);
+            load_greg(t, H_RCX, (int)(op & 7), v);
         else
             emit_mov_imm32(e, H_RCX, op == 0xE8 ? next : op == 0x6A ? sext(in->imm, 1) : in->imm);
         store_host(e, v);
@@ -499,17 +764,17 @@ static int stack_op(struct tctx *t, const struct insn *in, int last)
         if (op == 0xC3 || op == 0xC2) {
             /* jump_to: past the CS limit is #GP(0), which the handler raises on the cold path. */
             emit_alu_imm_reg(e, 4, 7, H_RCX, t->b->cs_limit);
-            cd->j[cd->nj++] = emit_jcc32(e, CC_A, NULL);
+            to_cold(t, cd, emit_jcc32(e, CC_A, NULL));
             if (op == 0xC2)
                 emit_alu_imm_reg(e, 4, 0, H_R8, in->imm & 0xFFFF);
             stack_commit(t);
             emit_op_mem(e, 4, 0x89, H_RCX, H_RBX, CPU_OFF(eip));
         } else {
             stack_commit(t);
-            store_greg(e, H_RCX, (int)(op & 7), v);
+            store_greg(t, H_RCX, (int)(op & 7), v);
         }
     }
-    cd->resume = e->p;
+    resume_here(t, cd);
     cd->branch = op == 0xE8 || op == 0xC3 || op == 0xC2;
     t->fused_cc = -1;
     if (op == 0xE8) {
@@ -539,11 +804,11 @@ static int movx(struct tctx *t, const struct insn *in)
         emit_ea(t, in);
         struct cold *cd = probe(t, in->ea_seg, 0, src);
         emit_op_sib(e, 4, opc, H_RCX, H_RDX, H_RAX, 0, 0);
-        store_greg(e, H_RCX, in->reg, in->opsize);
-        cd->resume = e->p;
+        store_greg(t, H_RCX, in->reg, in->opsize);
+        resume_here(t, cd);
     } else {
         emit_op_mem(e, 4, opc, H_RCX, H_RBX, greg(in->rm, src));
-        store_greg(e, H_RCX, in->reg, in->opsize);
+        store_greg(t, H_RCX, in->reg, in->opsize);
     }
     return 1;
 }
@@ -557,11 +822,13 @@ static int setcc_cmov(struct tctx *t, const struct insn *in)
     int hcc = cond_from_eflags(t, in->op & 0xF);
     if (in->op >= 0x190) {
         emit_setcc(e, hcc, H_RCX);
-        store_greg(e, H_RCX, in->rm, 1);
+        store_greg(t, H_RCX, in->rm, 1);
     } else {
         uint8_t *skip = emit_jcc32(e, hcc ^ 1, NULL);
-        load_greg(e, H_RDX, in->rm, in->opsize);
-        store_greg(e, H_RDX, in->reg, in->opsize);
+        t->cond++;
+        load_greg(t, H_RDX, in->rm, in->opsize);
+        store_greg(t, H_RDX, in->reg, in->opsize);
+        t->cond--;
         if (!e->overflow)
             emit_patch_rel32(skip, e->p);
     }
@@ -573,11 +840,12 @@ static int setcc_cmov(struct tctx *t, const struct insn *in)
 struct loc {
     int base;
     int32_t disp;
+    int greg;             /* the guest register number (ModRM encoding), or -1 for memory */
 };
 
 static struct loc rm_loc(const struct insn *in, int size)
 {
-    return in->mem ? (struct loc){ H_RDI, 0 } : (struct loc){ H_RBX, greg(in->rm, size) };
+    return in->mem ? (struct loc){ H_RDI, 0, -1 } : (struct loc){ H_RBX, greg(in->rm, size), in->rm };
 }
 
 /* The memory operand of in through the TLB probe (write: the write tag, which also vouches for
@@ -591,17 +859,40 @@ static struct cold *mem_operand(struct tctx *t, const struct insn *in, int write
 }
 
 /* hreg = the size bytes at l, zero-extended to 64 bits (sign-extended with sx). */
-static void load_loc(struct emit *e, int hreg, struct loc l, int size, int sx)
+static void load_loc(struct tctx *t, int hreg, struct loc l, int size, int sx)
 {
+    struct emit *e = &t->e;
+    int h;
+    if (l.greg >= 0 && size == 4 && (h = hreg_get(t, l.greg)) >= 0) {
+        emit_op_rr(e, sx ? 8 : 4, sx ? 0x63 : 0x8B, hreg, h); /* movsxd / mov */
+        return;
+    }
     if (sx)
         emit_op_mem(e, 8, size == 4 ? 0x63 : size == 2 ? 0x0FBF : 0x0FBE, hreg, l.base, l.disp);
     else
         emit_op_mem(e, 4, size == 4 ? 0x8B : size == 2 ? 0x0FB7 : 0x0FB6, hreg, l.base, l.disp);
 }
 
-static void store_loc(struct emit *e, int hreg, struct loc l, int size)
+static void store_loc(struct tctx *t, int hreg, struct loc l, int size)
 {
-    emit_op_mem(e, size, size == 1 ? 0x88 : 0x89, hreg, l.base, l.disp);
+    if (l.greg >= 0) {
+        store_greg(t, hreg, l.greg, size);
+        return;
+    }
+    emit_op_mem(&t->e, size, size == 1 ? 0x88 : 0x89, hreg, l.base, l.disp);
+}
+
+/* "opc regfield, l" (then an immediate of imm_size bytes); write: it writes l. */
+static void loc_op(struct tctx *t, struct loc l, int size, uint32_t opc, int regfield, int write, int imm_size,
+                   uint32_t imm)
+{
+    if (l.greg >= 0) {
+        gop(t, size, opc, regfield, l.greg, write, imm_size, imm);
+        return;
+    }
+    emit_op_mem(&t->e, size, opc, regfield, l.base, l.disp);
+    if (imm_size)
+        emit_imm(&t->e, imm_size, imm);
 }
 
 /* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): the host's IMUL gives the truncated product
@@ -617,9 +908,9 @@ static int imul(struct tctx *t, const struct insn *in, int last)
             return 0;
         cd = mem_operand(t, in, 0, size);
     }
-    load_loc(e, H_RCX, rm_loc(in, size), size, 0);
+    load_loc(t, H_RCX, rm_loc(in, size), size, 0);
     if (in->op == 0x1AF) {
-        emit_op_mem(e, size, 0x0FAF, H_RCX, H_RBX, greg(in->reg, size)); /* imul ecx, [reg] */
+        gop(t, size, 0x0FAF, H_RCX, in->reg, 0, 0, 0); /* imul ecx, reg */
     } else {
         uint32_t imm = in->op == 0x6B ? sext(in->imm, 1) : in->imm;
         emit_op_rr(e, size, 0x69, H_RCX, H_RCX); /* imul ecx, ecx, imm */
@@ -634,9 +925,9 @@ static int imul(struct tctx *t, const struct insn *in, int last)
         emit_op_rr(e, 4, 0x09, H_RAX, H_RDX);
         merge_flags_reg(t, H_RDX, MASK6);
     }
-    store_greg(e, H_RCX, in->reg, size);
+    store_greg(t, H_RCX, in->reg, size);
     if (cd)
-        cd->resume = e->p;
+        resume_here(t, cd);
     t->fused_cc = -1;
     return 1;
 }
@@ -671,6 +962,33 @@ static void of_msb_xor_cf(struct emit *e, int bits)
     emit_shift_imm(e, 4, 4, H_RSI, 11);
 }
 
+/* A shift by CL (count in ECX): the code up to the matching shift_finish runs only for a count
+ * that is not 0 mod 32, since a count of 0 changes neither the operand nor a flag. Returns the
+ * branch that skips it. */
+static uint8_t *count_zero_skip(struct tctx *t)
+{
+    tr_flags_now(t); /* nothing may be pending across a path that changes no flag */
+    emit_alu_imm_reg(&t->e, 4, 4, H_RCX, 31);
+    uint8_t *skip = emit_jcc32(&t->e, CC_E, NULL);
+    t->cond++;
+    return skip;
+}
+
+/* The end of a shift with its flags computed: flags (EDX, the bits of clear) and result (EAX)
+ * stored, the count-0 branch (if any) pointed here, the slow path's resume point here. */
+static void shift_finish(struct tctx *t, struct loc l, int size, uint32_t clear, uint8_t *skip, struct cold *cd)
+{
+    merge_flags_reg(t, H_RDX, clear);
+    store_loc(t, H_RAX, l, size);
+    if (skip) {
+        t->cond--;
+        if (!t->e.overflow)
+            emit_patch_rel32(skip, t->e.p);
+    }
+    if (cd)
+        resume_here(t, cd);
+}
+
 /* Group 2 (C0 C1 D0 D1 D2 D3) but RCL/RCR: ROL ROR SHL SHR SAL SAR. Results and flags exactly as
  * cpu/ops_shift.c: count masked to 5 bits, a count of 0 changes nothing; CF the last bit out
  * (0 for SHL/SHR past the width); OF by the 1-bit formula for every count; AF cleared; rotates
@@ -701,23 +1019,17 @@ static int shift(struct tctx *t, const struct insn *in, int last)
     }
     struct loc l = rm_loc(in, size);
     if (var)
-        load_greg(e, H_RCX, R_ECX, 4);
+        load_greg(t, H_RCX, R_ECX, 4);
     if (!flags_live(t, ext < 2 ? F_CF | F_OF : MASK6, last)) {
         /* Only the result matters: the host's own shift on the operand (a CL count of 0 changes
          * nothing there either). */
-        emit_op_mem(e, size, var ? (size == 1 ? 0xD2 : 0xD3) : (size == 1 ? 0xC0 : 0xC1), ext, l.base, l.disp);
-        if (!var)
-            emit_byte(e, (uint8_t)n);
+        loc_op(t, l, size, var ? (size == 1 ? 0xD2 : 0xD3) : (size == 1 ? 0xC0 : 0xC1), ext, 1, var ? 0 : 1, n);
         if (cd)
-            cd->resume = e->p;
+            resume_here(t, cd);
         return 1;
     }
-    uint8_t *skip = NULL;
-    if (var) {
-        emit_alu_imm_reg(e, 4, 4, H_RCX, 31);
-        skip = emit_jcc32(e, CC_E, NULL); /* count 0: no result, no flags */
-    }
-    load_loc(e, H_RAX, l, size, ext == 7);
+    uint8_t *skip = var ? count_zero_skip(t) : NULL;
+    load_loc(t, H_RAX, l, size, ext == 7);
     uint32_t clear = MASK6;
     switch (ext) {
     case 0: /* ROL: CF = LSB(res), OF = MSB(res) ^ CF */
@@ -764,12 +1076,7 @@ static int shift(struct tctx *t, const struct insn *in, int last)
         szp_of(e, H_RAX, size, H_R8);
         emit_op_rr(e, 4, 0x09, H_R8, H_RDX);
     }
-    merge_flags_reg(t, H_RDX, clear);
-    store_loc(e, H_RAX, l, size);
-    if (skip && !e->overflow)
-        emit_patch_rel32(skip, e->p);
-    if (cd)
-        cd->resume = e->p;
+    shift_finish(t, l, size, clear, skip, cd);
     return 1;
 }
 
@@ -777,7 +1084,6 @@ static int shift(struct tctx *t, const struct insn *in, int last)
  * 0 - x does (CF = x != 0). */
 static int not_neg(struct tctx *t, const struct insn *in, int last)
 {
-    struct emit *e = &t->e;
     int size = in->op == 0xF6 ? 1 : in->opsize;
     struct cold *cd = NULL;
     if (in->mem) {
@@ -786,13 +1092,13 @@ static int not_neg(struct tctx *t, const struct insn *in, int last)
         cd = mem_operand(t, in, 1, size);
     }
     struct loc l = rm_loc(in, size);
-    emit_op_mem(e, size, size == 1 ? 0xF6 : 0xF7, in->reg, l.base, l.disp);
+    loc_op(t, l, size, size == 1 ? 0xF6 : 0xF7, in->reg, 1, 0, 0);
     t->fused_cc = -1;
     /* No SETcc for a Jcc after a memory form: its cold path would not set DL. */
     if (in->reg == 3 && flags_live(t, MASK6, last))
         merge_flags(t, MASK6, MASK6, last || in->mem);
     if (cd)
-        cd->resume = e->p;
+        resume_here(t, cd);
     return 1;
 }
 
@@ -805,20 +1111,21 @@ static int cmov_mem(struct tctx *t, const struct insn *in)
     if (!seg_ok(t, in->ea_seg))
         return 0;
     struct cold *cd = mem_operand(t, in, 0, size);
-    load_loc(e, H_RSI, rm_loc(in, size), size, 0);
+    load_loc(t, H_RSI, rm_loc(in, size), size, 0);
     int hcc = cond_from_eflags(t, in->op & 0xF);
     uint8_t *skip = emit_jcc32(e, hcc ^ 1, NULL);
-    store_greg(e, H_RSI, in->reg, size);
+    t->cond++;
+    store_greg(t, H_RSI, in->reg, size);
+    t->cond--;
     if (!e->overflow)
         emit_patch_rel32(skip, e->p);
-    cd->resume = e->p;
+    resume_here(t, cd);
     return 1;
 }
 
 /* XCHG r, r/m (86, 87) and XCHG eAX, r (91-97): no flags. */
 static int xchg(struct tctx *t, const struct insn *in)
 {
-    struct emit *e = &t->e;
     int size = in->op == 0x86 ? 1 : in->opsize;
     int r = in->op >= 0x90 ? (int)(in->op & 7) : in->reg;
     struct cold *cd = NULL;
@@ -827,13 +1134,13 @@ static int xchg(struct tctx *t, const struct insn *in)
             return 0;
         cd = mem_operand(t, in, 1, size);
     }
-    struct loc l = in->op >= 0x90 ? (struct loc){ H_RBX, greg(R_EAX, size) } : rm_loc(in, size);
-    load_loc(e, H_RCX, l, size, 0);
-    load_greg(e, H_RDX, r, size);
-    store_loc(e, H_RDX, l, size);
-    store_greg(e, H_RCX, r, size);
+    struct loc l = in->op >= 0x90 ? (struct loc){ H_RBX, greg(R_EAX, size), R_EAX } : rm_loc(in, size);
+    load_loc(t, H_RCX, l, size, 0);
+    load_greg(t, H_RDX, r, size);
+    store_loc(t, H_RDX, l, size);
+    store_greg(t, H_RCX, r, size);
     if (cd)
-        cd->resume = e->p;
+        resume_here(t, cd);
     return 1;
 }
 
@@ -845,13 +1152,13 @@ static int leave(struct tctx *t, const struct insn *in)
     int v = in->opsize;
     if (!seg_ok(t, S_SS))
         return 0;
-    emit_op_mem(e, 4, (t->mode & JM_STACK32) ? 0x8B : 0x0FB7, H_RAX, H_RBX, greg(R_EBP, 4));
+    load_greg(t, H_RAX, R_EBP, (t->mode & JM_STACK32) ? 4 : 2);
     emit_op_mem(e, 4, 0x8D, H_R8, H_RAX, v); /* lea r8d, [rax + v] */
     struct cold *cd = probe(t, S_SS, 0, v);
     load_host(e, v);
     stack_commit(t);
-    store_greg(e, H_RCX, R_EBP, v);
-    cd->resume = e->p;
+    store_greg(t, H_RCX, R_EBP, v);
+    resume_here(t, cd);
     return 1;
 }
 
@@ -867,15 +1174,15 @@ static int push_rm(struct tctx *t, const struct insn *in)
     struct cold *src = NULL;
     if (in->mem)
         src = mem_operand(t, in, 0, v);
-    load_loc(e, H_RSI, rm_loc(in, v), v, 0);
+    load_loc(t, H_RSI, rm_loc(in, v), v, 0);
     stack_offset(t, v, 1);
     struct cold *cd = probe(t, S_SS, 1, v);
     emit_op_rr(e, 4, 0x89, H_RSI, H_RCX);
     store_host(e, v);
     stack_commit(t);
-    cd->resume = e->p;
+    resume_here(t, cd);
     if (src)
-        src->resume = e->p;
+        resume_here(t, src);
     return 1;
 }
 
@@ -888,10 +1195,251 @@ static int rdtsc(struct tctx *t)
     if ((t->mode & JM_PE) && ((t->mode & JM_VM) || (t->mode >> JM_CPL_SHIFT & 3)))
         return 0;
     tr_flush_counts(t);
+    tr_flags_now(t);
     emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
+    emit_op_rr(e, 8, 0x89, H_R12, H_RSI);
     emit_call_abs(e, (const void *)jit_helper_rdtsc);
+    tr_forget_registers(t);
     t->fused_cc = -1;
     return 1;
+}
+
+/* BT BTS BTR BTC r/m, imm (0F BA /4-/7): the host's instruction on the guest's operand. The bit
+ * offset is the immediate modulo the operand width on both (no bit-string addressing with an
+ * immediate); CF is the bit, and every other flag is kept (cpu/ops_bit.c), which the host's
+ * undefined OF SF AF PF are not: only CF is taken. */
+static int bt_imm(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    int size = in->opsize, ext = in->reg;
+    uint32_t bit = in->imm & (uint32_t)(size * 8 - 1);
+    if (!in->mem) {
+        gop(t, size, 0x0FBA, ext, in->rm, ext != 4, 1, bit);
+        if (flags_live(t, F_CF, last))
+            merge_flags(t, F_CF, F_CF, last);
+        return 1;
+    }
+    if (!seg_ok(t, in->ea_seg))
+        return 0;
+    struct cold *cd = mem_operand(t, in, ext != 4, size);
+    emit_op_mem(e, size, 0x0FBA, ext, H_RDI, 0);
+    emit_byte(e, (uint8_t)bit);
+    if (flags_live(t, F_CF, 0))
+        merge_flags(t, F_CF, F_CF, 1); /* no SETcc: the slow path would not set DL */
+    resume_here(t, cd);
+    t->fused_cc = -1;
+    return 1;
+}
+
+/* ECX = the 32-bit r/m source of in, read through the TLB probe when in memory (*cd: its slow
+ * path, else NULL); 0 when it cannot be inlined. */
+static int source_rm32(struct tctx *t, const struct insn *in, struct cold **cd)
+{
+    *cd = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        *cd = mem_operand(t, in, 0, 4);
+    }
+    load_loc(t, H_RCX, rm_loc(in, 4), 4, 0);
+    return 1;
+}
+
+/* MUL r/m32 (F7 /4) and DIV r/m32 (F7 /6) on the host's MUL and DIV. MUL's flags are
+ * cpu/ops_muldiv.c's choices: CF = OF = high half nonzero, SF ZF PF of the low half, AF clear
+ * (the host leaves four of them undefined). DIV changes no flag; a zero divisor or a quotient
+ * that does not fit (EDX >= divisor) goes to the slow path, whose handler raises #DE. */
+static int mul_div32(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    int div = in->reg == 6;
+    struct cold *cd;
+    if (!source_rm32(t, in, &cd))
+        return 0;
+    load_greg(t, H_RAX, R_EAX, 4);
+    load_greg(t, H_RDX, R_EDX, 4);
+    if (div) {
+        if (!cd)
+            cd = new_cold(t);
+        emit_op_rr(e, 4, 0x85, H_RCX, H_RCX);
+        to_cold(t, cd, emit_jcc32(e, CC_E, NULL));
+        emit_op_rr(e, 4, 0x39, H_RCX, H_RDX); /* cmp edx, ecx */
+        to_cold(t, cd, emit_jcc32(e, CC_AE, NULL));
+        emit_op_rr(e, 4, 0xF7, 6, H_RCX);     /* div ecx */
+        store_greg(t, H_RAX, R_EAX, 4);
+        store_greg(t, H_RDX, R_EDX, 4);
+    } else {
+        emit_op_rr(e, 4, 0xF7, 4, H_RCX);     /* mul ecx */
+        emit_op_rr(e, 4, 0x89, H_RAX, H_RSI);
+        emit_op_rr(e, 4, 0x89, H_RDX, H_RDI);
+        if (flags_live(t, MASK6, last)) {
+            emit_setcc(e, CC_B, H_RAX);
+            emit_op_rr(e, 4, 0x0FB6, H_RAX, H_RAX);
+            emit_op_rr(e, 4, 0xF7, 3, H_RAX); /* neg eax: 0 or all ones */
+            emit_alu_imm_reg(e, 4, 4, H_RAX, F_CF | F_OF);
+            szp_of(e, H_RSI, 4, H_RDX);
+            emit_op_rr(e, 4, 0x09, H_RAX, H_RDX);
+            merge_flags_reg(t, H_RDX, MASK6);
+        }
+        store_greg(t, H_RSI, R_EAX, 4);
+        store_greg(t, H_RDI, R_EDX, 4);
+    }
+    if (cd)
+        resume_here(t, cd);
+    t->fused_cc = -1;
+    return 1;
+}
+
+/* JMP r/m and CALL r/m, near (FF /4, /2), as the block's last instruction: the target read, then
+ * for CALL the return address pushed, EIP set, and the next block found by the inline lookup.
+ * A target past the CS limit is #GP(0), which the handler raises on the slow path. */
+static int jmp_call_indirect(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int v = in->opsize, call = in->reg == 2;
+    if (call && !seg_ok(t, S_SS))
+        return 0;
+    struct cold *src = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        src = mem_operand(t, in, 0, v);
+        src->branch = 1;
+    }
+    load_loc(t, H_RSI, rm_loc(in, v), v, 0);
+    struct cold *cd;
+    if (call) {
+        stack_offset(t, v, 1);
+        cd = probe(t, S_SS, 1, v);
+    } else {
+        cd = new_cold(t);
+    }
+    cd->branch = 1;
+    emit_alu_imm_reg(e, 4, 7, H_RSI, t->b->cs_limit);
+    to_cold(t, cd, emit_jcc32(e, CC_A, NULL));
+    if (call) {
+        emit_mov_imm32(e, H_RCX, t->eips[t->i + 1]);
+        store_host(e, v);
+        stack_commit(t);
+    }
+    emit_op_mem(e, 4, 0x89, H_RSI, H_RBX, CPU_OFF(eip));
+    tr_counts(t, t->pending + 1);
+    t->pending = 0;
+    emit_op_rr(e, 4, 0x89, H_RSI, H_RCX);
+    tr_lookup_exit(t);
+    t->exited = 1;
+    t->fused_cc = -1;
+    return 1;
+}
+
+/* SHLD, SHRD r/m32, r32, imm8 or CL (0F A4 A5 AC AD), exactly as cpu/ops_shift.c: the count
+ * masked to 5 bits, 0 changing nothing; the host's result and CF (defined for counts 1-31 with
+ * a 32-bit operand), OF by the 1-bit formula for every count (the host defines it for 1 only),
+ * SF ZF PF of the result, AF cleared. 16-bit operands (counts past 16) go to the handler. */
+static int double_shift(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    if (in->opsize != 4)
+        return 0;
+    int left = in->op == 0x1A4 || in->op == 0x1A5, var = in->op & 1;
+    unsigned n = var ? 0 : in->imm & 31;
+    uint32_t opc = left ? (var ? 0x0FA5 : 0x0FA4) : (var ? 0x0FAD : 0x0FAC);
+    if (!var && n == 0) {
+        if (in->mem)
+            return 0; /* the access may fault: the handler */
+        t->fused_cc = -1;
+        return 1;
+    }
+    struct cold *cd = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        cd = mem_operand(t, in, 1, 4);
+    }
+    struct loc l = rm_loc(in, 4);
+    load_greg(t, H_RSI, in->reg, 4);
+    if (var)
+        load_greg(t, H_RCX, R_ECX, 4);
+    t->fused_cc = -1;
+    if (!flags_live(t, MASK6, last)) {
+        loc_op(t, l, 4, opc, H_RSI, 1, var ? 0 : 1, n); /* shld/shrd r/m, esi, imm/cl */
+        if (cd)
+            resume_here(t, cd);
+        return 1;
+    }
+    uint8_t *skip = var ? count_zero_skip(t) : NULL;
+    load_loc(t, H_RAX, l, 4, 0);
+    emit_op_rr(e, 4, opc, H_RSI, H_RAX);
+    if (!var)
+        emit_byte(e, (uint8_t)n);
+    emit_setcc(e, CC_B, H_RDX);
+    emit_op_rr(e, 4, 0x0FB6, H_RDX, H_RDX);
+    if (left)
+        of_msb_xor_cf(e, 32);
+    else
+        of_msb_xor_msb1(e, 32);
+    emit_op_rr(e, 4, 0x09, H_RSI, H_RDX);
+    szp_of(e, H_RAX, 4, H_R8);
+    emit_op_rr(e, 4, 0x09, H_R8, H_RDX);
+    shift_finish(t, l, 4, MASK6, skip, cd);
+    return 1;
+}
+
+/* BSF, BSR r32, r/m32 (0F BC, BD): ZF = source zero, and then the destination is left as it
+ * was; else the index of the lowest (highest) set bit. Only ZF is taken from the host: the other
+ * flags are undefined there and kept by cpu/ops_bit.c. */
+static int bit_scan(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    struct cold *cd;
+    if (!source_rm32(t, in, &cd))
+        return 0;
+    emit_op_rr(e, 4, in->op == 0x1BC ? 0x0FBC : 0x0FBD, H_RAX, H_RCX); /* bsf/bsr eax, ecx */
+    if (flags_live(t, F_ZF, last))
+        merge_flags(t, F_ZF, F_ZF, 1);
+    t->fused_cc = -1;
+    /* Saving the flags may change the host's: the zero test is made again on the source. */
+    emit_op_rr(e, 4, 0x85, H_RCX, H_RCX);
+    uint8_t *skip = emit_jcc32(e, CC_E, NULL);
+    t->cond++;
+    store_greg(t, H_RAX, in->reg, 4);
+    t->cond--;
+    if (!e->overflow)
+        emit_patch_rel32(skip, e->p);
+    if (cd)
+        resume_here(t, cd);
+    return 1;
+}
+
+/* BSWAP r32 (0F C8+r): no flags. (With a 16-bit operand the result is undefined: the handler.) */
+static void bswap(struct tctx *t, int r)
+{
+    struct emit *e = &t->e;
+    int h = hreg_get(t, r);
+    int x = h >= 0 ? h : H_RCX;
+    if (h < 0)
+        load_greg(t, H_RCX, r, 4);
+    if (x & 8)
+        emit_byte(e, 0x41);
+    emit_byte(e, 0x0F);
+    emit_byte(e, (uint8_t)(0xC8 + (x & 7)));
+    if (h >= 0)
+        emit_op_mem(e, 4, 0x89, h, H_RBX, greg(r, 4));
+    else
+        store_greg(t, H_RCX, r, 4);
+}
+
+/* SAHF (9E): SF ZF AF PF CF from AH; OF and the rest kept. */
+static void sahf(struct tctx *t)
+{
+    struct emit *e = &t->e;
+    const uint32_t m = F_SF | F_ZF | F_AF | F_PF | F_CF;
+    tr_flags_now(t);
+    emit_op_mem(e, 4, 0x0FB6, H_RAX, H_RBX, greg(4, 1)); /* movzx eax, AH */
+    emit_alu_imm_reg(e, 4, 4, H_RAX, m);
+    emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~m);
+    emit_op_mem(e, 4, 0x09, H_RAX, H_RBX, CPU_OFF(eflags));
+    t->fused_cc = -1;
 }
 
 int tr_inline(struct tctx *t, const struct insn *in, int last)
@@ -899,12 +1447,19 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
     struct emit *e = &t->e;
     int fused = t->fused_cc;
     t->exited = 0;
-    if (in->lock || (in->rep && in->op != 0x90)) /* F3 90 is PAUSE: a NOP to the interpreter */
+    /* A REP prefix changes only string and MMX instructions (cpu/ops_string.c, cpu/mmx.c), none
+     * of which is inline: on the others (F3 90 PAUSE, the "rep ret" and "rep bsf" compilers
+     * emit) a P6 ignores it, and so does the interpreter. LOCK goes to the handler. */
+    if (in->lock)
         return 0;
     unsigned op = in->op;
     int v = in->opsize;
     int size = (op & 1) ? v : 1;
     uint8_t *before = e->p;
+    /* What a translation given up half-way must put back (the handler call is emitted instead). */
+    uint8_t cached0 = t->cached;
+    uint32_t pkeep0 = t->pkeep, pclear0 = t->pclear;
+    int ncold0 = t->ncold;
     int ok = 1;
 
     if (op < 0x40 && (op & 7) < 6) {
@@ -918,7 +1473,7 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
             alu(t, k, R_EAX, form == 4 ? 1 : v, 1, in->imm, last);
         } else {
             int dst = form < 2 ? in->rm : in->reg, src = form < 2 ? in->reg : in->rm;
-            load_greg(e, H_RCX, src, size);
+            load_greg(t, H_RCX, src, size);
             alu(t, k, dst, size, 0, 0, last);
         }
     } else if (op >= 0x80 && op <= 0x83) {
@@ -931,7 +1486,7 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
         if (in->mem) {
             ok = alu_mem(t, in, 3, 0, size, 0);
         } else {
-            load_greg(e, H_RCX, in->reg, size);
+            load_greg(t, H_RCX, in->reg, size);
             test_op(t, in->rm, size, 0, 0, last);
         }
     } else if (op == 0xA8 || op == 0xA9) {
@@ -955,6 +1510,27 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
         ok = push_rm(t, in);
     } else if (op == 0x131) {
         ok = rdtsc(t);
+    } else if (op == 0x1BA && in->reg >= 4) {
+        ok = bt_imm(t, in, last);
+    } else if (op == 0xF7 && (in->reg == 4 || in->reg == 6) && v == 4) {
+        ok = mul_div32(t, in, last);
+    } else if (op == 0xFF && (in->reg == 2 || in->reg == 4)) {
+        if (!last || !jmp_call_indirect(t, in))
+            goto undo;
+        return 1;
+    } else if (op == 0xFC || op == 0xFD) {
+        if (op == 0xFC)
+            emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~(uint32_t)F_DF);
+        else
+            emit_alu_imm_mem(e, 4, 1, H_RBX, CPU_OFF(eflags), F_DF);
+    } else if (op >= 0x1C8 && op <= 0x1CF && v == 4) {
+        bswap(t, (int)(op & 7));
+    } else if (op == 0x9E) {
+        sahf(t);
+    } else if ((op == 0x1BC || op == 0x1BD) && v == 4) {
+        ok = bit_scan(t, in, last);
+    } else if (op == 0x1A4 || op == 0x1A5 || op == 0x1AC || op == 0x1AD) {
+        ok = double_shift(t, in, last);
     } else if (op >= 0x40 && op <= 0x4F) {
         inc_dec(t, (int)(op & 7), v, (op & 8) != 0, last);
     } else if ((op == 0xFE || op == 0xFF) && in->reg < 2) {
@@ -968,29 +1544,26 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
             ok = mov_mem(t, in, load, in->reg, size);
         } else {
             int dst = load ? in->reg : in->rm, src = load ? in->rm : in->reg;
-            load_greg(e, H_RCX, src, size);
-            store_greg(e, H_RCX, dst, size);
+            load_greg(t, H_RCX, src, size);
+            store_greg(t, H_RCX, dst, size);
         }
     } else if (op >= 0xA0 && op <= 0xA3) {
         ok = mov_mem(t, in, op < 0xA2, R_EAX, size);
     } else if (op >= 0xB0 && op <= 0xBF) {
         int sz = op < 0xB8 ? 1 : v;
-        emit_mov_imm_mem(e, sz, H_RBX, greg((int)(op & 7), sz), in->imm);
+        store_greg_imm(t, (int)(op & 7), sz, in->imm);
     } else if (op == 0xC6 || op == 0xC7) {
         if (in->mem)
             ok = alu_mem(t, in, 6, 0, size, in->imm);
         else
-            emit_mov_imm_mem(e, size, H_RBX, greg(in->rm, size), in->imm);
+            store_greg_imm(t, in->rm, size, in->imm);
     } else if ((op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || op == 0xE8 || op == 0xC3 || op == 0xC2) {
-        int r = stack_op(t, in, last);
-        if (!r) {
-            e->p = before;
-            return 0;
-        }
+        if (!stack_op(t, in, last))
+            goto undo;
         return 1;
     } else if (op == 0x8D) {
         emit_ea(t, in);
-        store_greg(e, H_RAX, in->reg, v);
+        store_greg(t, H_RAX, in->reg, v);
     } else if (op == 0x1B6 || op == 0x1B7 || op == 0x1BE || op == 0x1BF) {
         ok = movx(t, in);
     } else if (op >= 0x140 && op <= 0x14F) {
@@ -1009,7 +1582,12 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
     }
 done:
     if (!ok) {
+undo:
         e->p = before;
+        t->cached = cached0;
+        t->pkeep = pkeep0;
+        t->pclear = pclear0;
+        t->ncold = ncold0;
         return 0;
     }
     /* Only the instruction right before a Jcc fuses with it (merge_flags set fused_cc); any other
@@ -1040,6 +1618,8 @@ void tr_emit_cold(struct tctx *t)
             if (!e->overflow)
                 emit_patch_rel32(cd->j[q], here);
         d[k] = (struct jit_cold){ &t->b->insns[cd->i], t->eips[cd->i], cd->pending };
+        if (cd->pclear)
+            emit_flags_merge(e, H_RAX, cd->pkeep, cd->pclear); /* the handler sees EFLAGS as they are */
         emit_mov_imm64(e, H_RDX, (uint64_t)(uintptr_t)&d[k]);
         emit_call32(e, t->j->cold_thunk);
         if (cd->branch) {
@@ -1048,6 +1628,19 @@ void tr_emit_cold(struct tctx *t)
         }
         emit_op_rr(e, 4, 0x85, H_RAX, H_RAX);
         tr_to_nochain(t, emit_jcc32(e, CC_NE, NULL));
+        /* The handler ran the instruction on struct cpu: the host copies the hot path holds at
+         * its resume point are loaded from there. */
+        for (int r = 0; r < 8; r++)
+            if (cd->cached & (1u << r))
+                emit_op_mem(e, 4, 0x8B, t->hmap[r], H_RBX, greg(r, 4));
+        /* Flags the hot path has pending at resume are in EFLAGS now: pending them again from
+         * there changes nothing (the bits a merge clears but does not keep are 0 in both). */
+        if (cd->rpend) {
+            emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, CPU_OFF(eflags));
+            emit_op_mem(e, 8, 0x89, H_RAX, H_R12, JIT_OFF(pflags));
+        }
+        if (cd->fused_cc >= 0) /* the Jcc after it tests DL: set it as the hot path does */
+            emit_setcc(e, cond_eval(e, cd->fused_cc), H_RDX);
         emit_jmp32(e, cd->resume);
     }
 }

@@ -85,7 +85,7 @@ static int verify_block(struct jit *j, struct cpu *c, struct jit_block *b, FILE 
     j->logging = 1;
     j->invalidated = 0;
     j->tlb_flushes = c->tlb.flushes;
-    j->enter(c, j, b->code);
+    jit_enter_block(j, c, b);
     int r1 = j->result;
     j->result = CPU_EXIT_BUDGET;
     if (r1 == CPU_EXIT_BUDGET && j->interp_next && j->steps_left > 0) {
@@ -182,14 +182,14 @@ int jit_verify_run(struct jit *j, struct cpu *c, uint64_t budget, FILE *out)
                                   : jit_lookup(j, c);
         j->interp_next = 0;
         int r;
-        if (!b || b->ninsn == 0 || b->ninsn > j->steps_left) {
+        if (!b || b->nsteps == 0 || b->nsteps > j->steps_left) {
             j->steps_left--;
             r = cpu_step(c);
         } else if (!verifiable(b)) {
             j->verify_skipped++;
             j->invalidated = 0;
             j->tlb_flushes = c->tlb.flushes;
-            j->enter(c, j, b->code);
+            jit_enter_block(j, c, b);
             r = j->result;
             j->result = CPU_EXIT_BUDGET;
         } else if (verify_block(j, c, b, out, &r) < 0) {

@@ -17,6 +17,7 @@ void tlb_flush_all(struct tlb *t)
             clear(&t->e[c][i]);
     t->has_large = 0;
     t->flushes++;
+    t->gen++;
 }
 
 void tlb_flush_nonglobal(struct tlb *t, int keep_global)
@@ -30,6 +31,7 @@ void tlb_flush_nonglobal(struct tlb *t, int keep_global)
             if (!t->e[c][i].global)
                 clear(&t->e[c][i]);
     t->flushes++;
+    t->gen++;
 }
 
 static int in_use(const struct tlb_entry *e)
@@ -39,6 +41,7 @@ static int in_use(const struct tlb_entry *e)
 
 void tlb_flush_page(struct tlb *t, uint32_t lin)
 {
+    t->gen++;
     for (int c = 0; c < 2; c++) {
         struct tlb_entry *e = &t->e[c][tlb_index(lin)];
         if (in_use(e) && e->vpage == (lin & TLB_PAGE_MASK))

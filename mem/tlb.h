@@ -36,6 +36,9 @@ struct tlb {
     uint64_t hits;       /* counted by the slow-path-capable accessors, for the hit rate */
     uint64_t misses;
     uint64_t flushes;
+    /* Bumped by every flush and by every fill that replaces an entry in use: while it stays the
+     * same, every translation the TLB held still holds (the JIT's inline lookup relies on it). */
+    uint64_t gen;
 };
 
 static inline unsigned tlb_index(uint32_t lin) { return (lin >> 12) & (TLB_SIZE - 1); }

@@ -131,6 +131,17 @@ if grep -q '^block eip' "$log" && grep -q 'guest .*xor' "$log" && grep -q 'host 
 else
     cf=$((cf + 1)); echo "--- cli: --dump-jit/--jit-stats output lacks blocks, guest or host code, or statistics ---"; head -n 20 "$log"
 fi
+expect "--interp with --perf-map is a usage error" 2 "$JITPC" --interp --perf-map -bios "$BUILD/roms/demo.bin"
+# --perf-map: perf's map of translated code, named by the process id, one "START SIZE jit:..." per block.
+"$JITPC" --bios "$BUILD/roms/demo.bin" --perf-map >/dev/null 2>&1 &
+pmpid=$!
+wait "$pmpid"
+if grep -Eq '^[0-9a-f]+ [0-9a-f]+ jit:[0-9a-f]{8}:[0-9a-f]{8}$' "/tmp/perf-$pmpid.map" 2>/dev/null; then
+    cp=$((cp + 1))
+else
+    cf=$((cf + 1)); echo "--- cli: --perf-map wrote no block lines to /tmp/perf-$pmpid.map ---"; head -n 3 "/tmp/perf-$pmpid.map"
+fi
+rm -f "/tmp/perf-$pmpid.map"
 dcon=$(mktemp)
 "$JITPC" -chardev "file,id=dbg,path=$dcon" -device isa-debugcon,iobase=0xe9,chardev=dbg -bios "$BUILD/roms/demo.bin" >"$log" 2>&1
 if grep -q 'squares: 1 4 9' "$dcon" && ! grep -q 'squares' "$log"; then cp=$((cp + 1)); else cf=$((cf + 1)); echo "--- cli: isa-debugcon with a file chardev did not get the demo's output ---"; cat "$dcon" "$log"; fi

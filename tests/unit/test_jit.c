@@ -422,7 +422,8 @@ static void test_jit_dump_and_stats_name_what_they_show(void **state)
  * places: the prologue, a memory access's out-of-line slow path, a handler call, the chain point
  * of a direct jump and the exits to the dispatcher.
  *   nop / mov eax,[0x2004] / add eax,1 / jmp .n / .n: cpuid / hlt
- * (the NOP runs in the interpreter, which fills the TLB entry of the code page first). */
+ * (the dispatcher fills the TLB's entry for the code page; the data page's is empty, so the load
+ * takes its slow path). */
 static void test_jit_dump_labels_prologue_slow_path_chain_point_and_handler(void **state)
 {
     (void)state;
@@ -437,7 +438,7 @@ static void test_jit_dump_labels_prologue_slow_path_chain_point_and_handler(void
     size_t n = fread(text, 1, sizeof(text) - 1, f);
     text[n] = 0;
     fclose(f);
-    assert_non_null(strstr(text, "block eip 00001001"));
+    assert_non_null(strstr(text, "block eip 00001000"));
     assert_non_null(strstr(text, "block prologue"));
     /* The load's own host code right after it: the address into EAX first. */
     const char *mov = strstr(text, "guest 00001001:  mov      eax, dword ptr [0x2004]\n");
@@ -445,7 +446,7 @@ static void test_jit_dump_labels_prologue_slow_path_chain_point_and_handler(void
     assert_non_null(strstr(mov, "\n    host "));
     assert_non_null(strstr(mov, "guest 00001006:  add"));
     assert_true(strstr(mov, "\n    host ") < strstr(mov, "guest 00001006:  add"));
-    assert_non_null(strstr(text, "cold code: TLB slow path of instruction 0 (00001001 mov)"));
+    assert_non_null(strstr(text, "cold code: TLB slow path of instruction 1 (00001001 mov)"));
     assert_non_null(strstr(text, "chain point (patchable jmp) to eip 0000100B"));
     assert_non_null(strstr(text, "exit to dispatcher"));
     const char *cpuid = strstr(text, "guest 0000100B:  cpuid");
@@ -454,10 +455,41 @@ static void test_jit_dump_labels_prologue_slow_path_chain_point_and_handler(void
     pair_free(&p);
 }
 
+/* An instruction that crosses into the next page, in a loop: the block before it ends with a tail
+ * step (the interpreter fetches and runs it each time), which must see its bytes in the next page
+ * change. At 0x4FF0 (flat 32-bit; pair_new's data fills 0x2000-0x2FFF): mov ecx,100 /
+ * xor eax,eax / .l: nop x6 / add eax,1 (at 0x4FFD, its imm32 ends at 0x5001) / mov [0x5000],cl /
+ * dec ecx / jnz .l / hlt: each pass adds 1 + (previous CL << 16). */
+static void test_jit_page_crossing_instruction_runs_in_tail_step(void **state)
+{
+    (void)state;
+    static uint8_t code[0x4020];
+    static const uint8_t body[] = { 0xb9, 0x64, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+                                    0x05, 0x01, 0x00, 0x00, 0x00, 0x88, 0x0d, 0x00, 0x50, 0x00, 0x00, 0x49, 0x75,
+                                    0xec, 0xf4 };
+    memset(code, 0x90, sizeof(code));
+    code[0] = 0xe9; /* jmp 0x4FF0 */
+    uint32_t rel = 0x4FF0 - 0x1005;
+    memcpy(code + 1, &rel, 4);
+    memcpy(code + 0x3FF0, body, sizeof(body));
+    struct pair p = pair_new(1, code, sizeof(code));
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    uint32_t expect = 0;
+    for (uint32_t cl = 100, prev = 0; cl > 0; cl--) {
+        expect += 1 + (prev << 16);
+        prev = cl;
+    }
+    assert_int_equal(p.jh->c->r[R_EAX], expect);
+    assert_true(p.j->stats.tail_steps >= 99);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jit_matches_interpreter_real_mode_loop),
+        cmocka_unit_test(test_jit_page_crossing_instruction_runs_in_tail_step),
         cmocka_unit_test(test_jit_matches_interpreter_flat32_loop),
         cmocka_unit_test(test_jit_small_budgets_stop_at_the_same_instruction),
         cmocka_unit_test(test_jit_smc_store_patches_next_instruction),

@@ -2,7 +2,8 @@
  * forms of every size, INC/DEC, TEST, MOV, LEA, loads and stores, Jcc over the next
  * instruction, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc, CMOVcc, IMUL, the shifts and rotates by
  * immediates, by 1 and by CL with counts 0, 1, 31 and past the width, NOT/NEG, XCHG, LEAVE,
- * PUSH r/m, PAUSE; register and memory forms) mixed with a few it leaves to handlers (PUSHF,
+ * PUSH r/m, PAUSE, BT/BTS/BTR/BTC with an immediate, MUL and DIV r32, JMP/CALL r, CLD/STD,
+ * BSWAP, SAHF, BSF/BSR, SHLD/SHRD; register and memory forms) mixed with a few it leaves to handlers (PUSHF,
  * CMC/STC/CLC, RCL/RCR), run by the interpreter and by the JIT from the same random
  * registers and flags: the results must be identical, in real mode and in flat 32-bit mode;
  * then once more under --verify. Issue 5. Last, runs of PUSH/POP around a page boundary
@@ -58,7 +59,7 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
     int byte = pick(s, 3) == 0;
     uint8_t rm_mem = (uint8_t)(0x40 | (mode32 ? 6 : 4)); /* [esi + d8] ([si + d8]), reg field 0 */
     uint8_t d8 = (uint8_t)(pick(s, 60) * 4);
-    switch (pick(s, depth ? 11 : 24)) {
+    switch (pick(s, depth ? 11 : 29)) {
     case 0: case 1: { /* ALU r/m, r in both directions */
         unsigned k = pick(s, 8), dir = pick(s, 2), d = dst_reg(s, byte), o = pick(s, 8);
         p[n++] = (uint8_t)(k * 8 + (byte ? 0 : 1) + dir * 2);
@@ -201,13 +202,16 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
             p[n++] = 0;
         p[n++] = (uint8_t)(0x58 + dst_reg(s, 0));
         break;
-    case 14: { /* PUSH the address after a RET, RET to it */
+    case 14: { /* PUSH the address after a RET, RET (or "rep ret") to it */
         n = 0;
         v = mode32 ? 4 : 2;
-        uint32_t target = at + (uint32_t)n + (v == 4 ? 5 : 3) + 1 + 0x1000;
+        unsigned rep = pick(s, 3) == 0;
+        uint32_t target = at + (uint32_t)n + (v == 4 ? 5 : 3) + 1 + rep + 0x1000;
         p[n++] = 0x68;
         for (int i = 0; i < v; i++)
             p[n++] = (uint8_t)(target >> (8 * i));
+        if (rep)
+            p[n++] = 0xF3;
         p[n++] = 0xC3;
         break;
     }
@@ -307,6 +311,109 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
             if (pick(s, 2))
                 p[n++] = 0x66;
             p[n++] = 0xC9;
+        }
+        break;
+    case 24: /* BT BTS BTR BTC r/m, imm8 (any immediate: taken modulo the width) */
+        p[n++] = 0x0F;
+        p[n++] = 0xBA;
+        if (pick(s, 3) == 0) {
+            p[n++] = (uint8_t)(rm_mem | (4 + pick(s, 4)) << 3);
+            p[n++] = d8;
+        } else {
+            p[n++] = (uint8_t)(0xC0 | (4 + pick(s, 4)) << 3 | dst_reg(s, 0));
+        }
+        n += imm(p + n, s, 1);
+        break;
+    case 25: { /* MUL r/m32; DIV r32 by a nonzero register with EDX cleared (no #DE) */
+        n = 0;
+        uint8_t o32 = mode32 ? 0 : 0x66;
+        if (pick(s, 2)) {
+            if (o32)
+                p[n++] = o32;
+            p[n++] = 0xF7;
+            if (pick(s, 3) == 0) {
+                p[n++] = (uint8_t)(rm_mem | 4 << 3);
+                p[n++] = d8;
+            } else {
+                p[n++] = (uint8_t)(0xE0 | pick(s, 8));
+            }
+        } else {
+            static const unsigned divisors[3] = { 1, 3, 7 }; /* ECX EBX EDI */
+            unsigned d = divisors[pick(s, 3)];
+            if (o32)
+                p[n++] = o32;
+            p[n++] = 0x31; /* xor edx, edx */
+            p[n++] = 0xD2;
+            if (o32)
+                p[n++] = o32;
+            p[n++] = (uint8_t)(0xB8 + d); /* mov d, nonzero imm32 (small now and then) */
+            uint32_t x = pick(s, 2) ? (uint32_t)next(s) | 1 : 1 + pick(s, 9);
+            for (int i = 0; i < 4; i++)
+                p[n++] = (uint8_t)(x >> (8 * i));
+            if (o32)
+                p[n++] = o32;
+            p[n++] = 0xF7;
+            p[n++] = (uint8_t)(0xF0 | d);
+        }
+        break;
+    }
+    case 26: { /* mov r, next; JMP r (FF /4), or CALL r (FF /2) then POP the return address */
+        n = 0;
+        unsigned r = dst_reg(s, 0), call = pick(s, 2);
+        uint32_t target = 0x1000 + at + (uint32_t)v + 1 + 2;
+        p[n++] = (uint8_t)(0xB8 + r);
+        for (int i = 0; i < v; i++)
+            p[n++] = (uint8_t)(target >> (8 * i));
+        p[n++] = 0xFF;
+        p[n++] = (uint8_t)(0xC0 | (call ? 2 : 4) << 3 | r);
+        if (call)
+            p[n++] = (uint8_t)(0x58 + dst_reg(s, 0));
+        break;
+    }
+    case 27: /* CLD, STD, BSWAP r32, SAHF, BSF/BSR r32 (zero sources too), SHLD/SHRD r/m32 */
+        switch (pick(s, 8)) {
+        case 6: case 7: {
+            static const uint8_t counts[] = { 0, 1, 2, 7, 8, 16, 31, 32, 33, 63 };
+            uint8_t count = counts[pick(s, sizeof(counts))];
+            unsigned var = pick(s, 2);
+            n = 0;
+            if (var) {
+                p[n++] = 0xB1; /* mov cl, count */
+                p[n++] = count;
+            }
+            if (!mode32)
+                p[n++] = 0x66;
+            p[n++] = 0x0F;
+            p[n++] = (uint8_t)((pick(s, 2) ? 0xA4 : 0xAC) + var);
+            if (pick(s, 3) == 0) {
+                p[n++] = (uint8_t)(rm_mem | pick(s, 8) << 3);
+                p[n++] = d8;
+            } else {
+                p[n++] = (uint8_t)(0xC0 | pick(s, 8) << 3 | dst_reg(s, 0));
+            }
+            if (!var)
+                p[n++] = count;
+            break;
+        }
+        case 4: case 5:
+            n = 0;
+            if (!mode32)
+                p[n++] = 0x66;
+            if (pick(s, 3) == 0)
+                p[n++] = 0xF3; /* "rep bsf" (TZCNT to later CPUs): BSF to a P6 */
+            p[n++] = 0x0F;
+            p[n++] = (uint8_t)(0xBC + pick(s, 2));
+            if (pick(s, 3) == 0) {
+                p[n++] = (uint8_t)(rm_mem | dst_reg(s, 0) << 3);
+                p[n++] = d8;
+            } else {
+                p[n++] = (uint8_t)(0xC0 | dst_reg(s, 0) << 3 | (pick(s, 4) ? pick(s, 8) : dst_reg(s, 0)));
+            }
+            break;
+        case 0: n = 0; p[n++] = 0xFC; break;
+        case 1: n = 0; p[n++] = 0xFD; break;
+        case 2: p[n++] = 0x0F; p[n++] = (uint8_t)(0xC8 + dst_reg(s, 0)); break;
+        default: n = 0; p[n++] = 0x9E; break;
         }
         break;
     default: { /* Jcc over the next instruction */
