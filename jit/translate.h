@@ -19,6 +19,7 @@ struct cold {
     int pending;          /* inline instructions before it not yet counted */
     int branch;           /* a CALL or RET: the handler transfers control, the block is left */
     uint8_t cached;       /* guest registers the hot path holds in host registers at resume */
+    uint8_t dirty;        /* those newer than struct cpu when the slow path is entered */
     uint32_t pkeep, pclear; /* the flags pending when the slow path is entered */
     int rpend;            /* flags are pending at resume */
     int fused_cc;         /* >= 0: the hot path set DL to this condition for the Jcc after */
@@ -36,9 +37,10 @@ struct tctx {
     int fused_cc;                     /* >= 0: DL holds this guest condition, set by the previous insn */
     /* Guest register caching (translate_inline.c): hmap[r] is the host register that may hold
      * 32-bit guest register r in this block (or -1), cached the set that does at this point of
-     * the code, cond > 0 inside code only some paths run (no register may start being cached). */
+     * the code, dirty those of them newer than struct cpu, cond > 0 inside code only some paths
+     * run (no register may start being cached, writes go through to struct cpu). */
     int8_t hmap[8];
-    uint8_t cached;
+    uint8_t cached, dirty;
     int cond;
     /* Pending flags: j->pflags holds flags not yet in EFLAGS; EFLAGS = (EFLAGS & ~pclear) |
      * (pflags & pkeep) makes them current. pclear 0: nothing pending. */
@@ -70,10 +72,13 @@ int tr_inline(struct tctx *t, const struct insn *in, int last);
 void tr_map_registers(struct tctx *t);
 /* Pending flags merged into EFLAGS in struct cpu (uses EAX): before anything reads EFLAGS there. */
 void tr_flags_now(struct tctx *t);
-/* A call into C: the host copies of guest registers are gone (and the guest's may have changed). */
+/* Dirty host copies of guest registers written back to struct cpu: before a call or an exit. */
+void tr_spill_all(struct tctx *t);
+/* A call into C (after tr_spill_all): the host copies of guest registers are gone (and the
+ * guest's may have changed). */
 static inline void tr_forget_registers(struct tctx *t)
 {
-    t->cached = 0;
+    t->cached = t->dirty = 0;
 }
 void tr_emit_cold(struct tctx *t);
 

@@ -1,12 +1,13 @@
-/* Inline translation of the hot instructions (issue 5, milestone 4): MOV, ALU, INC/DEC, TEST,
- * LEA, Jcc/JMP rel, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL (two and three operands),
- * the shifts and rotates, NOT/NEG, XCHG, LEAVE, PUSH r/m, PAUSE and RDTSC, with memory operands
- * through an inline TLB probe and an out-of-line slow path. Guest registers stay in struct cpu
- * (RBX-relative); arithmetic flags come from the host's own (PUSHF, merged into the guest
- * EFLAGS) or, where the host leaves them undefined, from integer operations that reproduce the
- * interpreter's choices; they are materialized only when something can read them (a liveness
- * scan over the block), and a Jcc right after the instruction that set its flags tests a SETcc
- * byte. Flags per Intel SDM Vol. 1 Appendix A and cpu/ops_*.c; host encodings per Vol. 2. */
+/* Inline translation of the hot instructions (issue 5): MOV, ALU, INC/DEC, TEST, LEA, Jcc/JMP
+ * rel, JMP/CALL r/m, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL, MUL/DIV r/m32, the
+ * shifts and rotates, SHLD/SHRD, BT* imm, BSF/BSR, BSWAP, NOT/NEG, XCHG, LEAVE, PUSH r/m, CLD/STD,
+ * SAHF, PAUSE and RDTSC, with memory operands through an inline TLB probe and an out-of-line slow
+ * path. Guest registers are cached in host registers within a block (below); arithmetic flags
+ * come from the host's own (saved by PUSHF, merged into the guest EFLAGS lazily) or, where the
+ * host leaves them undefined, from integer operations that reproduce the interpreter's choices;
+ * they are saved only when something can read them (a liveness scan over the block), and a Jcc
+ * right after the instruction that set its flags tests a SETcc byte. Flags per Intel SDM Vol. 1
+ * Appendix A and cpu/ops_*.c; host encodings per Vol. 2. */
 #include "translate.h"
 
 #define MASK6 (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
@@ -20,13 +21,15 @@ static int32_t greg(int r, int size)
 }
 
 /* Guest register caching. Within a block a 32-bit guest register may also live in a host
- * register (hmap), loaded on its first use; every write goes to both, so struct cpu is always
- * current: exits, handler calls and slow paths need nothing spilled, and the one cost of a call
- * into C (which may change guest registers and clobbers R9-R11) is that the host copies are
- * forgotten and loaded again on next use. A slow path that rejoins the hot path reloads the
- * copies the hot path holds there. Registers are read and written through the helpers below;
- * byte and word writes go to struct cpu and drop the host copy. QEMU's TCG keeps globals in
- * host registers within a block the same way, spilling them instead of writing through. */
+ * register (hmap), loaded on its first use. A write goes to the host register alone and marks it
+ * dirty; dirty registers are written back to struct cpu (spilled) before anything reads struct
+ * cpu: a handler call, a slow path's handler (the spills are in its cold code), an exit, and a
+ * byte or word access, which works on struct cpu and drops the host copy. After a call into C
+ * (which may change guest registers and clobbers R9-R11) the copies are forgotten and loaded
+ * again on next use; a slow path that rejoins the hot path reloads those the hot path holds
+ * there. Code that only some paths run (cond_skip .. cond_end) starts with nothing dirty and
+ * writes through to struct cpu, so that the state is the same whichever path was taken. QEMU's
+ * TCG keeps guest registers in host registers within a block the same way. */
 static const int8_t host_pool[] = { H_R13, H_R14, H_R15, H_RBP, H_R10, H_R11, H_R9 };
 
 /* The guest register an access of size bytes to register number r touches (AH-BH are 4-7). */
@@ -51,21 +54,66 @@ static int hreg_get(struct tctx *t, int r)
     return h;
 }
 
-/* Guest register r was written in struct cpu by size bytes: its host copy is stale. */
+/* Writes guest register r back to struct cpu if its host copy is newer. */
+static void spill(struct tctx *t, int r)
+{
+    if (!(t->dirty & (1u << r)))
+        return;
+    emit_op_mem(&t->e, 4, 0x89, t->hmap[r], H_RBX, greg(r, 4));
+    t->dirty &= (uint8_t)~(1u << r);
+}
+
+void tr_spill_all(struct tctx *t)
+{
+    for (int r = 0; r < 8; r++)
+        spill(t, r);
+}
+
+/* Code that only some paths run: the branch on host condition hcc that skips it (patched by the
+ * caller at cond_end), with every dirty register written back before it (the stores leave the
+ * host's flags alone). */
+static uint8_t *cond_skip(struct tctx *t, int hcc)
+{
+    tr_spill_all(t);
+    uint8_t *skip = emit_jcc32(&t->e, hcc, NULL);
+    t->cond++;
+    return skip;
+}
+
+static void cond_end(struct tctx *t)
+{
+    t->cond--;
+}
+
+/* The offset in struct cpu of guest register r (size bytes), for an access made there: the host
+ * copy is written back first if it is newer. */
+static int32_t greg_mem(struct tctx *t, int r, int size)
+{
+    spill(t, greg_id(r, size));
+    return greg(r, size);
+}
+
+/* Guest register r was written in struct cpu by size bytes (after greg_mem): its host copy is
+ * stale. */
 static void greg_stale(struct tctx *t, int r, int size)
 {
     t->cached &= (uint8_t)~(1u << greg_id(r, size));
 }
 
-/* Guest register r (32 bits) was just set to host register hreg in struct cpu: the copy too. */
-static void greg_set(struct tctx *t, int hreg, int r)
+/* Host register t->hmap[r], which holds guest register r, was just written: dirty, or written
+ * through inside conditional code. */
+static void greg_written(struct tctx *t, int r)
 {
-    int h = t->hmap[r];
-    if (h < 0 || (t->cond && !(t->cached & (1u << r))))
-        return;
-    if (h != hreg)
-        emit_op_rr(&t->e, 4, 0x89, hreg, h);
-    t->cached |= (uint8_t)(1u << r);
+    if (t->cond)
+        emit_op_mem(&t->e, 4, 0x89, t->hmap[r], H_RBX, greg(r, 4));
+    else
+        t->dirty |= (uint8_t)(1u << r);
+}
+
+/* Whether a 32-bit write of guest register r can go to its host register here. */
+static int host_writable(const struct tctx *t, int r)
+{
+    return t->hmap[r] >= 0 && (!t->cond || (t->cached & (1u << r)));
 }
 
 /* Which host registers the block's guest registers get: the most used first (the pool has
@@ -96,7 +144,7 @@ void tr_map_registers(struct tctx *t)
     }
     for (int r = 0; r < 8; r++)
         t->hmap[r] = -1;
-    t->cached = 0;
+    t->cached = t->dirty = 0;
     for (size_t k = 0; k < sizeof(host_pool); k++) {
         int best = -1;
         for (int r = 0; r < 8; r++)
@@ -117,38 +165,43 @@ static void load_greg(struct tctx *t, int hreg, int r, int size)
             emit_op_rr(&t->e, 4, 0x89, h, hreg);
         return;
     }
-    if (size == 4)
+    if (size == 4) /* no host copy, so nothing newer than struct cpu */
         emit_op_mem(&t->e, 4, 0x8B, hreg, H_RBX, greg(r, 4));
     else
-        emit_op_mem(&t->e, 4, size == 2 ? 0x0FB7 : 0x0FB6, hreg, H_RBX, greg(r, size));
+        emit_op_mem(&t->e, 4, size == 2 ? 0x0FB7 : 0x0FB6, hreg, H_RBX, greg_mem(t, r, size));
 }
 
 /* Guest register r of size bytes = hreg. */
 static void store_greg(struct tctx *t, int hreg, int r, int size)
 {
-    emit_op_mem(&t->e, size, size == 1 ? 0x88 : 0x89, hreg, H_RBX, greg(r, size));
-    if (size == 4)
-        greg_set(t, hreg, r);
-    else
-        greg_stale(t, r, size);
+    if (size == 4 && host_writable(t, r)) {
+        int h = t->hmap[r];
+        if (h != hreg)
+            emit_op_rr(&t->e, 4, 0x89, hreg, h);
+        t->cached |= (uint8_t)(1u << r);
+        greg_written(t, r);
+        return;
+    }
+    emit_op_mem(&t->e, size, size == 1 ? 0x88 : 0x89, hreg, H_RBX, greg_mem(t, r, size));
+    greg_stale(t, r, size);
 }
 
 /* Guest register r of size bytes = imm. */
 static void store_greg_imm(struct tctx *t, int r, int size, uint32_t imm)
 {
-    emit_mov_imm_mem(&t->e, size, H_RBX, greg(r, size), imm);
-    int h = t->hmap[r];
-    if (size == 4 && h >= 0 && (!t->cond || (t->cached & (1u << r)))) {
-        emit_mov_imm32(&t->e, h, imm);
+    if (size == 4 && host_writable(t, r)) {
+        emit_mov_imm32(&t->e, t->hmap[r], imm);
         t->cached |= (uint8_t)(1u << r);
-    } else {
-        greg_stale(t, r, size);
+        greg_written(t, r);
+        return;
     }
+    emit_mov_imm_mem(&t->e, size, H_RBX, greg_mem(t, r, size), imm);
+    greg_stale(t, r, size);
 }
 
 /* "opc regfield, r" with guest register r (size bytes) as the ModRM r/m operand, followed by an
  * immediate of imm_size bytes (0: none); write: the instruction writes r. 32-bit operands work
- * on the host copy (stored back after, which leaves the host flags alone), others on struct cpu. */
+ * on the host copy, others on struct cpu. */
 static void gop(struct tctx *t, int size, uint32_t opc, int regfield, int r, int write, int imm_size, uint32_t imm)
 {
     struct emit *e = &t->e;
@@ -158,10 +211,10 @@ static void gop(struct tctx *t, int size, uint32_t opc, int regfield, int r, int
         if (imm_size)
             emit_imm(e, imm_size, imm);
         if (write)
-            emit_op_mem(e, 4, 0x89, h, H_RBX, greg(r, 4));
+            greg_written(t, r);
         return;
     }
-    emit_op_mem(e, size, opc, regfield, H_RBX, greg(r, size));
+    emit_op_mem(e, size, opc, regfield, H_RBX, greg_mem(t, r, size));
     if (imm_size)
         emit_imm(e, imm_size, imm);
     if (write)
@@ -176,10 +229,10 @@ static void gop_alu_imm(struct tctx *t, int size, int ext, int r, uint32_t imm)
     if (size == 4 && (h = hreg_get(t, r)) >= 0) {
         emit_alu_imm_reg(e, 4, ext, h, imm);
         if (ext != 7)
-            emit_op_mem(e, 4, 0x89, h, H_RBX, greg(r, 4));
+            greg_written(t, r);
         return;
     }
-    emit_alu_imm_mem(e, size, ext, H_RBX, greg(r, size), imm);
+    emit_alu_imm_mem(e, size, ext, H_RBX, greg_mem(t, r, size), imm);
     if (ext != 7)
         greg_stale(t, r, size);
 }
@@ -504,6 +557,7 @@ static int branch(struct tctx *t, const struct insn *in)
         return 0; /* jump_to's #GP(0): the handler raises it */
     int counted = t->pending + 1;
     tr_flags_now(t); /* once, before the paths split */
+    tr_spill_all(t);
     if (in->op == 0xE9 || in->op == 0xEB) {
         tr_exit(t, target, counted, 1);
     } else {
@@ -561,6 +615,7 @@ static struct cold *new_cold(struct tctx *t)
     cd->pkeep = t->pkeep;
     cd->pclear = t->pclear;
     cd->fused_cc = -1;
+    cd->dirty = t->dirty;
     return cd;
 }
 
@@ -807,7 +862,7 @@ static int movx(struct tctx *t, const struct insn *in)
         store_greg(t, H_RCX, in->reg, in->opsize);
         resume_here(t, cd);
     } else {
-        emit_op_mem(e, 4, opc, H_RCX, H_RBX, greg(in->rm, src));
+        emit_op_mem(e, 4, opc, H_RCX, H_RBX, greg_mem(t, in->rm, src));
         store_greg(t, H_RCX, in->reg, in->opsize);
     }
     return 1;
@@ -824,11 +879,10 @@ static int setcc_cmov(struct tctx *t, const struct insn *in)
         emit_setcc(e, hcc, H_RCX);
         store_greg(t, H_RCX, in->rm, 1);
     } else {
-        uint8_t *skip = emit_jcc32(e, hcc ^ 1, NULL);
-        t->cond++;
+        uint8_t *skip = cond_skip(t, hcc ^ 1);
         load_greg(t, H_RDX, in->rm, in->opsize);
         store_greg(t, H_RDX, in->reg, in->opsize);
-        t->cond--;
+        cond_end(t);
         if (!e->overflow)
             emit_patch_rel32(skip, e->p);
     }
@@ -867,6 +921,8 @@ static void load_loc(struct tctx *t, int hreg, struct loc l, int size, int sx)
         emit_op_rr(e, sx ? 8 : 4, sx ? 0x63 : 0x8B, hreg, h); /* movsxd / mov */
         return;
     }
+    if (l.greg >= 0)
+        spill(t, greg_id(l.greg, size)); /* read from struct cpu below */
     if (sx)
         emit_op_mem(e, 8, size == 4 ? 0x63 : size == 2 ? 0x0FBF : 0x0FBE, hreg, l.base, l.disp);
     else
@@ -969,8 +1025,7 @@ static uint8_t *count_zero_skip(struct tctx *t)
 {
     tr_flags_now(t); /* nothing may be pending across a path that changes no flag */
     emit_alu_imm_reg(&t->e, 4, 4, H_RCX, 31);
-    uint8_t *skip = emit_jcc32(&t->e, CC_E, NULL);
-    t->cond++;
+    uint8_t *skip = cond_skip(t, CC_E);
     return skip;
 }
 
@@ -981,7 +1036,7 @@ static void shift_finish(struct tctx *t, struct loc l, int size, uint32_t clear,
     merge_flags_reg(t, H_RDX, clear);
     store_loc(t, H_RAX, l, size);
     if (skip) {
-        t->cond--;
+        cond_end(t);
         if (!t->e.overflow)
             emit_patch_rel32(skip, t->e.p);
     }
@@ -1113,10 +1168,9 @@ static int cmov_mem(struct tctx *t, const struct insn *in)
     struct cold *cd = mem_operand(t, in, 0, size);
     load_loc(t, H_RSI, rm_loc(in, size), size, 0);
     int hcc = cond_from_eflags(t, in->op & 0xF);
-    uint8_t *skip = emit_jcc32(e, hcc ^ 1, NULL);
-    t->cond++;
+    uint8_t *skip = cond_skip(t, hcc ^ 1);
     store_greg(t, H_RSI, in->reg, size);
-    t->cond--;
+    cond_end(t);
     if (!e->overflow)
         emit_patch_rel32(skip, e->p);
     resume_here(t, cd);
@@ -1196,6 +1250,7 @@ static int rdtsc(struct tctx *t)
         return 0;
     tr_flush_counts(t);
     tr_flags_now(t);
+    tr_spill_all(t);
     emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
     emit_op_rr(e, 8, 0x89, H_R12, H_RSI);
     emit_call_abs(e, (const void *)jit_helper_rdtsc);
@@ -1400,10 +1455,9 @@ static int bit_scan(struct tctx *t, const struct insn *in, int last)
     t->fused_cc = -1;
     /* Saving the flags may change the host's: the zero test is made again on the source. */
     emit_op_rr(e, 4, 0x85, H_RCX, H_RCX);
-    uint8_t *skip = emit_jcc32(e, CC_E, NULL);
-    t->cond++;
+    uint8_t *skip = cond_skip(t, CC_E);
     store_greg(t, H_RAX, in->reg, 4);
-    t->cond--;
+    cond_end(t);
     if (!e->overflow)
         emit_patch_rel32(skip, e->p);
     if (cd)
@@ -1424,7 +1478,7 @@ static void bswap(struct tctx *t, int r)
     emit_byte(e, 0x0F);
     emit_byte(e, (uint8_t)(0xC8 + (x & 7)));
     if (h >= 0)
-        emit_op_mem(e, 4, 0x89, h, H_RBX, greg(r, 4));
+        greg_written(t, r);
     else
         store_greg(t, H_RCX, r, 4);
 }
@@ -1435,7 +1489,7 @@ static void sahf(struct tctx *t)
     struct emit *e = &t->e;
     const uint32_t m = F_SF | F_ZF | F_AF | F_PF | F_CF;
     tr_flags_now(t);
-    emit_op_mem(e, 4, 0x0FB6, H_RAX, H_RBX, greg(4, 1)); /* movzx eax, AH */
+    emit_op_mem(e, 4, 0x0FB6, H_RAX, H_RBX, greg_mem(t, 4, 1)); /* movzx eax, AH */
     emit_alu_imm_reg(e, 4, 4, H_RAX, m);
     emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~m);
     emit_op_mem(e, 4, 0x09, H_RAX, H_RBX, CPU_OFF(eflags));
@@ -1620,6 +1674,9 @@ void tr_emit_cold(struct tctx *t)
         d[k] = (struct jit_cold){ &t->b->insns[cd->i], t->eips[cd->i], cd->pending };
         if (cd->pclear)
             emit_flags_merge(e, H_RAX, cd->pkeep, cd->pclear); /* the handler sees EFLAGS as they are */
+        for (int r = 0; r < 8; r++) /* and the guest registers */
+            if (cd->dirty & (1u << r))
+                emit_op_mem(e, 4, 0x89, t->hmap[r], H_RBX, greg(r, 4));
         emit_mov_imm64(e, H_RDX, (uint64_t)(uintptr_t)&d[k]);
         emit_call32(e, t->j->cold_thunk);
         if (cd->branch) {
