@@ -50,8 +50,7 @@ void tr_label(struct tctx *t, int kind, int insn, uint32_t eip, int eip_known)
 
 void tr_lookup_exit(struct tctx *t)
 {
-    tr_flags_now(t); /* nothing is pending on the paths that come here; kept for safety */
-    tr_spill_all(t);
+    tr_cpu_current(t); /* the next block (or the dispatcher) reads struct cpu */
     tr_label(t, JL_LOOKUP, t->i, 0, 0);
     emit_mov_imm64(&t->e, H_RSI, (uint64_t)(uintptr_t)t->b);
     emit_call32(&t->e, t->j->ic_stub);
@@ -61,8 +60,7 @@ void tr_lookup_exit(struct tctx *t)
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 {
     struct jit_block *b = t->b;
-    tr_flags_now(t);
-    tr_spill_all(t);
+    tr_cpu_current(t);
     tr_counts(t, counted);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
     /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
@@ -91,8 +89,7 @@ static void emit_fallback(struct tctx *t, int i, int last)
     const struct insn *in = &t->b->insns[i];
     tr_label(t, JL_HANDLER, i, t->eips[i], 1);
     tr_flush_counts(t);
-    tr_flags_now(t);
-    tr_spill_all(t);
+    tr_cpu_current(t);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[i]);
     emit_mov_imm64(&t->e, H_RDX, (uint64_t)(uintptr_t)in);
     emit_call32(&t->e, t->j->step_thunk);
@@ -220,8 +217,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         t->i = n;
         tr_label(t, JL_TAIL, n, t->eips[n], 1);
         tr_flush_counts(t);
-        tr_flags_now(t);
-        tr_spill_all(t);
+        tr_cpu_current(t);
         emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[n]);
         emit_call32(&t->e, j->tail_thunk);
         tr_forget_registers(t);

@@ -72,8 +72,11 @@ int tr_inline(struct tctx *t, const struct insn *in, int last);
 void tr_map_registers(struct tctx *t);
 /* Pending flags merged into EFLAGS in struct cpu (uses EAX): before anything reads EFLAGS there. */
 void tr_flags_now(struct tctx *t);
-/* Dirty host copies of guest registers written back to struct cpu: before a call or an exit. */
+/* Dirty host copies of guest registers written back to struct cpu. */
 void tr_spill_all(struct tctx *t);
+/* struct cpu made current (pending flags merged, dirty registers written back; uses EAX): before
+ * a call into C or an exit. */
+void tr_cpu_current(struct tctx *t);
 /* A call into C (after tr_spill_all): the host copies of guest registers are gone (and the
  * guest's may have changed). */
 static inline void tr_forget_registers(struct tctx *t)

@@ -69,6 +69,12 @@ void tr_spill_all(struct tctx *t)
         spill(t, r);
 }
 
+void tr_cpu_current(struct tctx *t)
+{
+    tr_flags_now(t);
+    tr_spill_all(t);
+}
+
 /* Code that only some paths run: the branch on host condition hcc that skips it (patched by the
  * caller at cond_end), with every dirty register written back before it (the stores leave the
  * host's flags alone). */
@@ -556,8 +562,7 @@ static int branch(struct tctx *t, const struct insn *in)
     if (target > t->b->cs_limit)
         return 0; /* jump_to's #GP(0): the handler raises it */
     int counted = t->pending + 1;
-    tr_flags_now(t); /* once, before the paths split */
-    tr_spill_all(t);
+    tr_cpu_current(t); /* once, before the paths split */
     if (in->op == 0xE9 || in->op == 0xEB) {
         tr_exit(t, target, counted, 1);
     } else {
@@ -1249,8 +1254,7 @@ static int rdtsc(struct tctx *t)
     if ((t->mode & JM_PE) && ((t->mode & JM_VM) || (t->mode >> JM_CPL_SHIFT & 3)))
         return 0;
     tr_flush_counts(t);
-    tr_flags_now(t);
-    tr_spill_all(t);
+    tr_cpu_current(t);
     emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
     emit_op_rr(e, 8, 0x89, H_R12, H_RSI);
     emit_call_abs(e, (const void *)jit_helper_rdtsc);
