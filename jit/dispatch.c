@@ -9,7 +9,7 @@
 
 #include "jit_internal.h"
 
-#define DEFAULT_CODE_CACHE (128u << 20) /* QEMU system mode allows up to 1 GiB; a Linux boot and the benchmark workloads translate some 90 MiB */
+#define DEFAULT_CODE_CACHE (128u << 20) /* QEMU system mode allows up to 1 GiB; a boot plus the benchmark workloads translate 70-90 MiB */
 
 struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
 {
@@ -242,7 +242,8 @@ uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d)
 }
 
 /* RDTSC where it cannot fault (translate_inline.c checks the mode): op_rdtsc without the
- * check, and without a whole cpu_step around it. The counts are up to date when it is called. */
+ * check, and without a whole cpu_step around it. The block has subtracted its instructions so
+ * far from steps_left, from which the TSC is brought up to date here. */
 void jit_helper_rdtsc(struct cpu *c, struct jit *j)
 {
     counts_sync(c, j);

@@ -205,33 +205,32 @@ void emit_patch_rel32(uint8_t *field, const void *target)
     memcpy(field, &rel, 4);
 }
 
-uint8_t *emit_jmp32(struct emit *e, const void *target)
+/* The rel32 field of a branch whose opcode was just emitted, pointed at target (NULL: left 0,
+ * to be patched). */
+static uint8_t *rel32(struct emit *e, const void *target)
 {
-    emit_byte(e, 0xE9);
     uint8_t *field = e->p;
     emit_u32(e, 0);
     if (!e->overflow && target)
         emit_patch_rel32(field, target);
     return field;
+}
+
+uint8_t *emit_jmp32(struct emit *e, const void *target)
+{
+    emit_byte(e, 0xE9);
+    return rel32(e, target);
 }
 
 uint8_t *emit_jcc32(struct emit *e, int cc, const void *target)
 {
     emit_byte(e, 0x0F);
     emit_byte(e, (uint8_t)(0x80 | cc));
-    uint8_t *field = e->p;
-    emit_u32(e, 0);
-    if (!e->overflow && target)
-        emit_patch_rel32(field, target);
-    return field;
+    return rel32(e, target);
 }
 
 uint8_t *emit_call32(struct emit *e, const void *target)
 {
     emit_byte(e, 0xE8);
-    uint8_t *field = e->p;
-    emit_u32(e, 0);
-    if (!e->overflow && target)
-        emit_patch_rel32(field, target);
-    return field;
+    return rel32(e, target);
 }

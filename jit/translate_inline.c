@@ -917,6 +917,20 @@ static struct cold *mem_operand(struct tctx *t, const struct insn *in, int write
     return cd;
 }
 
+/* The r/m operand of in, of size bytes, made accessible: nothing to do for a register (*cd =
+ * NULL); for memory, the probe through mem_operand (*cd its slow path, to be given a resume
+ * point). 0 when the segment needs more checks than the inline code makes: the handler then. */
+static int rm_access(struct tctx *t, const struct insn *in, int write, int size, struct cold **cd)
+{
+    *cd = NULL;
+    if (!in->mem)
+        return 1;
+    if (!seg_ok(t, in->ea_seg))
+        return 0;
+    *cd = mem_operand(t, in, write, size);
+    return 1;
+}
+
 /* hreg = the size bytes at l, zero-extended to 64 bits (sign-extended with sx). */
 static void load_loc(struct tctx *t, int hreg, struct loc l, int size, int sx)
 {
@@ -963,12 +977,9 @@ static int imul(struct tctx *t, const struct insn *in, int last)
 {
     struct emit *e = &t->e;
     int size = in->opsize;
-    struct cold *cd = NULL;
-    if (in->mem) {
-        if (!seg_ok(t, in->ea_seg))
-            return 0;
-        cd = mem_operand(t, in, 0, size);
-    }
+    struct cold *cd;
+    if (!rm_access(t, in, 0, size, &cd))
+        return 0;
     load_loc(t, H_RCX, rm_loc(in, size), size, 0);
     if (in->op == 0x1AF) {
         gop(t, size, 0x0FAF, H_RCX, in->reg, 0, 0, 0); /* imul ecx, reg */
@@ -1071,12 +1082,9 @@ static int shift(struct tctx *t, const struct insn *in, int last)
         t->fused_cc = -1;
         return 1; /* changes nothing */
     }
-    struct cold *cd = NULL;
-    if (in->mem) {
-        if (!seg_ok(t, in->ea_seg))
-            return 0;
-        cd = mem_operand(t, in, 1, size);
-    }
+    struct cold *cd;
+    if (!rm_access(t, in, 1, size, &cd))
+        return 0;
     struct loc l = rm_loc(in, size);
     if (var)
         load_greg(t, H_RCX, R_ECX, 4);
@@ -1145,12 +1153,9 @@ static int shift(struct tctx *t, const struct insn *in, int last)
 static int not_neg(struct tctx *t, const struct insn *in, int last)
 {
     int size = in->op == 0xF6 ? 1 : in->opsize;
-    struct cold *cd = NULL;
-    if (in->mem) {
-        if (!seg_ok(t, in->ea_seg))
-            return 0;
-        cd = mem_operand(t, in, 1, size);
-    }
+    struct cold *cd;
+    if (!rm_access(t, in, 1, size, &cd))
+        return 0;
     struct loc l = rm_loc(in, size);
     loc_op(t, l, size, size == 1 ? 0xF6 : 0xF7, in->reg, 1, 0, 0);
     t->fused_cc = -1;
@@ -1187,12 +1192,9 @@ static int xchg(struct tctx *t, const struct insn *in)
 {
     int size = in->op == 0x86 ? 1 : in->opsize;
     int r = in->op >= 0x90 ? (int)(in->op & 7) : in->reg;
-    struct cold *cd = NULL;
-    if (in->mem) {
-        if (!seg_ok(t, in->ea_seg))
-            return 0;
-        cd = mem_operand(t, in, 1, size);
-    }
+    struct cold *cd;
+    if (!rm_access(t, in, 1, size, &cd))
+        return 0;
     struct loc l = in->op >= 0x90 ? (struct loc){ H_RBX, greg(R_EAX, size), R_EAX } : rm_loc(in, size);
     load_loc(t, H_RCX, l, size, 0);
     load_greg(t, H_RDX, r, size);
@@ -1228,11 +1230,9 @@ static int push_rm(struct tctx *t, const struct insn *in)
 {
     struct emit *e = &t->e;
     int v = in->opsize;
-    if (!seg_ok(t, S_SS) || (in->mem && !seg_ok(t, in->ea_seg)))
+    struct cold *src;
+    if (!seg_ok(t, S_SS) || !rm_access(t, in, 0, v, &src))
         return 0;
-    struct cold *src = NULL;
-    if (in->mem)
-        src = mem_operand(t, in, 0, v);
     load_loc(t, H_RSI, rm_loc(in, v), v, 0);
     stack_offset(t, v, 1);
     struct cold *cd = probe(t, S_SS, 1, v);
@@ -1294,12 +1294,8 @@ static int bt_imm(struct tctx *t, const struct insn *in, int last)
  * path, else NULL); 0 when it cannot be inlined. */
 static int source_rm32(struct tctx *t, const struct insn *in, struct cold **cd)
 {
-    *cd = NULL;
-    if (in->mem) {
-        if (!seg_ok(t, in->ea_seg))
-            return 0;
-        *cd = mem_operand(t, in, 0, 4);
-    }
+    if (!rm_access(t, in, 0, 4, cd))
+        return 0;
     load_loc(t, H_RCX, rm_loc(in, 4), 4, 0);
     return 1;
 }
@@ -1358,13 +1354,11 @@ static int jmp_call_indirect(struct tctx *t, const struct insn *in)
     int v = in->opsize, call = in->reg == 2;
     if (call && !seg_ok(t, S_SS))
         return 0;
-    struct cold *src = NULL;
-    if (in->mem) {
-        if (!seg_ok(t, in->ea_seg))
-            return 0;
-        src = mem_operand(t, in, 0, v);
+    struct cold *src;
+    if (!rm_access(t, in, 0, v, &src))
+        return 0;
+    if (src)
         src->branch = 1;
-    }
     load_loc(t, H_RSI, rm_loc(in, v), v, 0);
     struct cold *cd;
     if (call) {
@@ -1409,12 +1403,9 @@ static int double_shift(struct tctx *t, const struct insn *in, int last)
         t->fused_cc = -1;
         return 1;
     }
-    struct cold *cd = NULL;
-    if (in->mem) {
-        if (!seg_ok(t, in->ea_seg))
-            return 0;
-        cd = mem_operand(t, in, 1, 4);
-    }
+    struct cold *cd;
+    if (!rm_access(t, in, 1, 4, &cd))
+        return 0;
     struct loc l = rm_loc(in, 4);
     load_greg(t, H_RSI, in->reg, 4);
     if (var)

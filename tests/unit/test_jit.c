@@ -39,6 +39,13 @@ struct pair {
     struct jit *j;
 };
 
+/* The same bytes into both machines' memory. */
+static void pair_poke(struct pair *p, uint32_t addr, const void *buf, size_t len)
+{
+    h_poke(p->ref, addr, buf, len);
+    h_poke(p->jh, addr, buf, len);
+}
+
 static struct pair pair_new(int mode32, const uint8_t *code, size_t len)
 {
     struct pair p = { h_new(mode32), h_new(mode32), NULL };
@@ -47,10 +54,8 @@ static struct pair pair_new(int mode32, const uint8_t *code, size_t len)
     /* Some initial data for the loops to read. */
     for (uint32_t a = 0; a < 0x1000; a += 4) {
         uint32_t v = a * 2654435761u;
-        h_poke(p.ref, 0x2000 + a, &v, 4);
-        h_poke(p.jh, 0x2000 + a, &v, 4);
-        h_poke(p.ref, 0x200000 + a, &v, 4);
-        h_poke(p.jh, 0x200000 + a, &v, 4);
+        pair_poke(&p, 0x2000 + a, &v, 4);
+        pair_poke(&p, 0x200000 + a, &v, 4);
     }
     p.j = jit_create(p.jh->c, 0);
     assert_non_null(p.j);
@@ -176,8 +181,7 @@ static void test_jit_fault_on_third_memory_access_is_precise(void **state)
         c->seg[S_DS].limit = 0xFFFF;
     }
     uint32_t v = 0x1234;
-    h_poke(p.ref, 0x100, &v, 4);
-    h_poke(p.jh, 0x100, &v, 4);
+    pair_poke(&p, 0x100, &v, 4);
     run_both(&p, 1000);
     assert_int_equal(p.jh->c->r[R_EAX], 0x1245);
     assert_int_equal(p.jh->c->r[R_EDX], 0x652); /* the reset value: mov edx,1 never ran */
@@ -231,8 +235,7 @@ static void test_jit_ret_and_cross_page_exits_use_inline_lookup(void **state)
 {
     (void)state;
     struct pair p = pair_new(1, code_ret_mix, sizeof(code_ret_mix));
-    h_poke(p.ref, 0x3000, code_ret_mix_far, sizeof(code_ret_mix_far));
-    h_poke(p.jh, 0x3000, code_ret_mix_far, sizeof(code_ret_mix_far));
+    pair_poke(&p, 0x3000, code_ret_mix_far, sizeof(code_ret_mix_far));
     run_both(&p, 1000);
     static const uint64_t slices[] = { 1, 3, 7, 64, 5000 };
     for (int k = 0; k < 20; k++)
@@ -258,8 +261,7 @@ static void test_jit_invalidated_block_never_reached_by_inline_lookup(void **sta
 {
     (void)state;
     struct pair p = pair_new(1, code_smc_ret, sizeof(code_smc_ret));
-    h_poke(p.ref, 0x3000, code_smc_ret_f, sizeof(code_smc_ret_f));
-    h_poke(p.jh, 0x3000, code_smc_ret_f, sizeof(code_smc_ret_f));
+    pair_poke(&p, 0x3000, code_smc_ret_f, sizeof(code_smc_ret_f));
     run_both(&p, 100000);
     assert_int_equal(p.jh->c->halted, 1);
     assert_int_equal(p.jh->c->r[R_EBX], 60 * 61 / 2); /* each pass adds the CL its f just stored */
