@@ -97,6 +97,7 @@ struct jit {
     uint8_t interp_next;      /* an inline access faulted: the interpreter runs that instruction again */
     uint64_t tlb_flushes;     /* c->tlb.flushes when the running block was entered */
     uint64_t pflags;          /* flags a block computed and has not yet merged into EFLAGS (translate_inline.c) */
+    uint32_t fsrc[2];         /* or the operands that give them, when only a slow path may read them */
     /* Translated code counts instructions only in steps_left; icount and tsc are derived when
      * C code needs them: base + (base_steps - steps_left) (dispatch.c, jit_counts_sync). */
     uint64_t base_icount, base_tsc;

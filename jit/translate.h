@@ -10,6 +10,16 @@
 #define CPU_OFF(f) ((int32_t)offsetof(struct cpu, f))
 #define JIT_OFF(f) ((int32_t)offsetof(struct jit, f))
 
+/* Pending flags kept as the operands that produce them (translate_inline.c, flags_by_operands):
+ * j->fsrc[0] is operand A, j->fsrc[1] operand B unless B is the immediate. */
+enum { FS_NONE, FS_ADD, FS_SUB, FS_CMP, FS_TEST, FS_RESULT, FS_INC, FS_DEC };
+struct fsrc {
+    uint8_t op;    /* FS_*: how A and B give the flags (FS_NONE: they are in j->pflags) */
+    uint8_t size;  /* operand size in bytes */
+    uint8_t b_imm; /* B is imm */
+    uint32_t imm;
+};
+
 /* An out-of-line slow path of an inline memory access, emitted after the block's hot code. */
 struct cold {
     uint8_t *j[4];        /* the hot path's branches to it (limit check, TLB compare, then per instruction) */
@@ -21,6 +31,7 @@ struct cold {
     uint8_t cached;       /* guest registers the hot path holds in host registers at resume */
     uint8_t dirty;        /* those newer than struct cpu when the slow path is entered */
     uint32_t pkeep, pclear; /* the flags pending when the slow path is entered */
+    struct fsrc fs;         /* and where they are */
     int rpend;            /* flags are pending at resume */
     int fused_cc;         /* >= 0: the hot path set DL to this condition for the Jcc after */
 };
@@ -45,6 +56,7 @@ struct tctx {
     /* Pending flags: j->pflags holds flags not yet in EFLAGS; EFLAGS = (EFLAGS & ~pclear) |
      * (pflags & pkeep) makes them current. pclear 0: nothing pending. */
     uint32_t pkeep, pclear;
+    struct fsrc fs; /* the pending flags are not in pflags yet but follow from saved operands */
     uint32_t eips[JIT_MAX_INSNS + 1]; /* EIP of each instruction, and the one after the last */
     uint8_t *fix[3 * JIT_MAX_INSNS + 8]; /* rel32 fields to point at the "no chain" return */
     int nfix;

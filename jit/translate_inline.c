@@ -265,12 +265,67 @@ static void emit_flags_merge(struct emit *e, int scratch, uint32_t keep, uint32_
     emit_op_mem(e, 4, 0x09, scratch, H_RBX, CPU_OFF(eflags));
 }
 
+/* Operand B of fs as the source of ALU op ext (0 add, 5 sub, 7 cmp) on scratch. */
+static void fsrc_op_b(struct emit *e, const struct fsrc *fs, int ext, int scratch)
+{
+    if (fs->b_imm)
+        emit_alu_imm_reg(e, fs->size, ext, scratch, fs->imm);
+    else
+        emit_op_mem(e, fs->size, (uint32_t)(ext * 8 + (fs->size == 1 ? 2 : 3)), scratch, H_R12, JIT_OFF(fsrc[1]));
+}
+
+/* pflags = the flags fs describes, recomputed on the host from the saved operands (scratch and
+ * the host's flags changed). ADD is undone and redone (A holds the sum, B the addend), so the
+ * host computes the very operation the guest's flags came from; likewise SUB, INC and DEC. AND,
+ * OR and XOR give their flags from the result alone: TEST of it sets SF, ZF and PF and clears
+ * CF and OF, as they do (AF is not kept). */
+static void emit_fsrc(struct emit *e, int scratch, const struct fsrc *fs)
+{
+    int sz = fs->size;
+    uint32_t test = sz == 1 ? 0x84 : 0x85, incdec = sz == 1 ? 0xFE : 0xFF;
+    emit_op_mem(e, 4, 0x8B, scratch, H_R12, JIT_OFF(fsrc[0]));
+    switch (fs->op) {
+    case FS_ADD:
+        fsrc_op_b(e, fs, 5, scratch);
+        fsrc_op_b(e, fs, 0, scratch);
+        break;
+    case FS_SUB:
+        fsrc_op_b(e, fs, 0, scratch);
+        fsrc_op_b(e, fs, 5, scratch);
+        break;
+    case FS_CMP:
+        fsrc_op_b(e, fs, 7, scratch);
+        break;
+    case FS_TEST:
+        if (fs->b_imm) {
+            emit_op_rr(e, sz, sz == 1 ? 0xF6 : 0xF7, 0, scratch);
+            emit_imm(e, sz, fs->imm);
+        } else {
+            emit_op_mem(e, sz, test, scratch, H_R12, JIT_OFF(fsrc[1]));
+        }
+        break;
+    case FS_RESULT:
+        emit_op_rr(e, sz, test, scratch, scratch);
+        break;
+    case FS_INC:
+    case FS_DEC:
+        emit_op_rr(e, sz, incdec, fs->op == FS_INC, scratch);
+        emit_op_rr(e, sz, incdec, fs->op == FS_DEC, scratch);
+        break;
+    }
+    emit_byte(e, 0x9C);                                 /* pushfq */
+    emit_op_mem(e, 8, 0x8F, 0, H_R12, JIT_OFF(pflags)); /* pop qword [r12 + pflags] */
+}
+
 void tr_flags_now(struct tctx *t)
 {
     if (!t->pclear)
         return;
+    if (t->fs.op)
+        emit_fsrc(&t->e, H_RAX, &t->fs);
     emit_flags_merge(&t->e, H_RAX, t->pkeep, t->pclear);
     t->pkeep = t->pclear = 0;
+    t->fs.op = FS_NONE;
 }
 
 /* The code emitted next stores new flags in pflags, of which EFLAGS takes keep after clearing
@@ -278,8 +333,12 @@ void tr_flags_now(struct tctx *t)
  * cover them. */
 static void flags_pend(struct tctx *t, uint32_t keep, uint32_t clear)
 {
-    if (t->pclear & ~clear)
+    if (t->pclear & ~clear) {
+        if (t->fs.op)
+            emit_fsrc(&t->e, H_R8, &t->fs); /* PUSHF/POP inside merge_flags' own: they nest */
         emit_flags_merge(&t->e, H_R8, t->pkeep, t->pclear);
+    }
+    t->fs.op = FS_NONE;
     t->pkeep = keep;
     t->pclear = clear;
 }
@@ -421,6 +480,62 @@ static int flags_live(struct tctx *t, uint32_t mask, int last)
     return 0;
 }
 
+/* What an instruction does to the flags as the hot path sees them: as flag_effect, but a memory
+ * form counts as its register form (a slow path makes the pending flags current itself, see
+ * tr_emit_cold) and PUSH/POP of a register or an immediate touch none. A guide only: whatever
+ * ends up a handler call makes them current first. */
+static int flag_effect_hot(const struct insn *in, uint32_t *rd, uint32_t *wr)
+{
+    if ((in->op >= 0x50 && in->op <= 0x5F) || in->op == 0x68 || in->op == 0x6A) {
+        *rd = *wr = 0;
+        return 1;
+    }
+    if (in->mem && !in->lock) {
+        struct insn r = *in;
+        r.mem = 0;
+        return flag_effect(&r, rd, wr);
+    }
+    return flag_effect(in, rd, wr);
+}
+
+/* Whether the flags in mask that instruction t->i computes can be read by slow paths alone: one
+ * later instruction overwrites all of them before anything else could read them. */
+static int flags_slow_only(const struct tctx *t, uint32_t mask)
+{
+    for (int k = t->i + 1; k < t->b->ninsn; k++) {
+        uint32_t rd, wr;
+        if (!flag_effect_hot(&t->b->insns[k], &rd, &wr) || (rd & mask))
+            return 0;
+        if (wr & mask)
+            return (wr & mask) == mask;
+    }
+    return 0;
+}
+
+/* The flags of op (FS_*) just done on guest register dst (size bytes) with the source in ECX or
+ * imm: when only a slow path can read them, they are left pending as their operands, saved with
+ * one or two plain stores (a PUSHF costs several cycles), and recomputed by emit_fsrc where they
+ * are read. Returns 0 when they must be saved as flags. */
+static int flags_by_operands(struct tctx *t, int op, int dst, int size, int use_imm, uint32_t imm, uint32_t keep,
+                             uint32_t clear, int last)
+{
+    struct emit *e = &t->e;
+    if (last || t->cond || !flags_slow_only(t, clear))
+        return 0;
+    t->fused_cc = -1;
+    flags_pend(t, keep, clear); /* older pending flags first: they may be in the operand slots */
+    int h = size == 4 && (t->cached & (1u << dst)) ? t->hmap[dst] : -1;
+    if (h < 0) { /* the operand is current in struct cpu (a 32-bit load: the op takes its low bytes) */
+        emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, greg(dst, size));
+        h = H_RAX;
+    }
+    emit_op_mem(e, 4, 0x89, h, H_R12, JIT_OFF(fsrc[0]));
+    if (!use_imm && (op == FS_ADD || op == FS_SUB || op == FS_CMP || op == FS_TEST))
+        emit_op_mem(e, 4, 0x89, H_RCX, H_R12, JIT_OFF(fsrc[1]));
+    t->fs = (struct fsrc){ (uint8_t)op, (uint8_t)size, (uint8_t)(use_imm != 0), imm };
+    return 1;
+}
+
 /* EFLAGS = (EFLAGS & ~clear) | host register hreg, which holds the new values of those flags
  * (computed with integer operations where the host's flags are undefined or differ). */
 static void merge_flags_reg(struct tctx *t, int hreg, uint32_t clear)
@@ -466,7 +581,11 @@ static void alu(struct tctx *t, int k, int dst, int size, int use_imm, uint32_t 
     int logic = k == 1 || k == 4 || k == 6;
     if (!flags_live(t, MASK6, last))
         return; /* materialized only when needed */
-    merge_flags(t, logic ? MASK6 & ~F_AF : MASK6, MASK6, last);
+    static const uint8_t fs_op[8] = { FS_ADD, FS_RESULT, FS_NONE, FS_NONE, FS_RESULT, FS_SUB, FS_RESULT, FS_CMP };
+    uint32_t keep = logic ? MASK6 & ~F_AF : MASK6;
+    if (fs_op[k] && flags_by_operands(t, fs_op[k], dst, size, use_imm, imm, keep, MASK6, last))
+        return;
+    merge_flags(t, keep, MASK6, last);
 }
 
 static void test_op(struct tctx *t, int dst, int size, int use_imm, uint32_t imm, int last)
@@ -477,6 +596,8 @@ static void test_op(struct tctx *t, int dst, int size, int use_imm, uint32_t imm
         gop(t, size, size == 1 ? 0x84 : 0x85, H_RCX, dst, 0, 0, 0);
     if (!flags_live(t, MASK6, last))
         return;
+    if (flags_by_operands(t, FS_TEST, dst, size, use_imm, imm, MASK6 & ~F_AF, MASK6, last))
+        return;
     merge_flags(t, MASK6 & ~F_AF, MASK6, last);
 }
 
@@ -485,6 +606,8 @@ static void inc_dec(struct tctx *t, int dst, int size, int dec, int last)
     /* inc/dec: FE/FF /0 or /1; CF is the guest's own */
     gop(t, size, size == 1 ? 0xFE : 0xFF, dec, dst, 1, 0, 0);
     if (!flags_live(t, MASK6 & ~F_CF, last))
+        return;
+    if (flags_by_operands(t, dec ? FS_DEC : FS_INC, dst, size, 1, 0, MASK6 & ~F_CF, MASK6 & ~F_CF, last))
         return;
     merge_flags(t, MASK6 & ~F_CF, MASK6 & ~F_CF, last);
 }
@@ -619,6 +742,7 @@ static struct cold *new_cold(struct tctx *t)
     cd->branch = 0;
     cd->pkeep = t->pkeep;
     cd->pclear = t->pclear;
+    cd->fs = t->fs;
     cd->fused_cc = -1;
     cd->dirty = t->dirty;
     return cd;
@@ -1508,6 +1632,7 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
     /* What a translation given up half-way must put back (the handler call is emitted instead). */
     uint8_t cached0 = t->cached;
     uint32_t pkeep0 = t->pkeep, pclear0 = t->pclear;
+    struct fsrc fs0 = t->fs;
     int ncold0 = t->ncold;
     int ok = 1;
 
@@ -1636,6 +1761,8 @@ undo:
         t->cached = cached0;
         t->pkeep = pkeep0;
         t->pclear = pclear0;
+        t->fs = fs0;
+        t->fused_cc = fused;
         t->ncold = ncold0;
         return 0;
     }
@@ -1667,8 +1794,11 @@ void tr_emit_cold(struct tctx *t)
             if (!e->overflow)
                 emit_patch_rel32(cd->j[q], here);
         d[k] = (struct jit_cold){ &t->b->insns[cd->i], t->eips[cd->i], cd->pending };
-        if (cd->pclear)
-            emit_flags_merge(e, H_RAX, cd->pkeep, cd->pclear); /* the handler sees EFLAGS as they are */
+        if (cd->pclear) { /* the handler sees EFLAGS as they are */
+            if (cd->fs.op)
+                emit_fsrc(e, H_RAX, &cd->fs);
+            emit_flags_merge(e, H_RAX, cd->pkeep, cd->pclear);
+        }
         for (int r = 0; r < 8; r++) /* and the guest registers */
             if (cd->dirty & (1u << r))
                 emit_op_mem(e, 4, 0x89, t->hmap[r], H_RBX, greg(r, 4));
