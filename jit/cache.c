@@ -6,15 +6,21 @@
 
 #include "jit_internal.h"
 
-void *jit_meta_alloc(struct jit *j, size_t n)
+void *jit_meta_alloc_aligned(struct jit *j, size_t n, size_t align)
 {
+    size_t at = (j->meta_used + align - 1) & ~(align - 1);
     n = (n + 15) & ~(size_t)15;
-    if (j->meta_used + n > j->meta_size)
+    if (at + n > j->meta_size)
         return NULL;
-    void *p = j->meta + j->meta_used;
-    j->meta_used += n;
+    void *p = j->meta + at;
+    j->meta_used = at + n;
     memset(p, 0, n);
     return p;
+}
+
+void *jit_meta_alloc(struct jit *j, size_t n)
+{
+    return jit_meta_alloc_aligned(j, n, 16);
 }
 
 /* A segment whose accesses need only the expand-up limit check: in protected mode a present,
@@ -49,9 +55,17 @@ static unsigned hash_of(uint32_t phys)
     return (phys * 0x9E3779B1u) >> (32 - JIT_HASH_BITS);
 }
 
-static unsigned jc_of(uint32_t lin)
+/* Mixed into the jump-cache index: the same code entered in two modes gets two blocks (kernel
+ * code entered from a process whose GS is unusable and from one whose GS holds its TLS), which
+ * would otherwise evict each other from one slot on every switch between them. */
+uint32_t jit_jc_salt(uint32_t mode)
 {
-    return (lin ^ (lin >> JIT_JC_BITS)) & ((1u << JIT_JC_BITS) - 1);
+    return (mode * 0x9E3779B1u) >> (32 - JIT_JC_BITS);
+}
+
+static unsigned jc_of(uint32_t lin, uint32_t salt)
+{
+    return (lin ^ (lin >> JIT_JC_BITS) ^ salt) & ((1u << JIT_JC_BITS) - 1);
 }
 
 static struct jit_page *page_find(struct jit *j, uint32_t pn)
@@ -97,7 +111,8 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
     uint32_t phys = e->paddr | (lin & ~TLB_PAGE_MASK);
     uint32_t mode = jit_mode_of(c);
     uintptr_t pme = c->mem->map[phys >> PM_PAGE_BITS];
-    struct jit_block *b = j->jc[jc_of(lin)];
+    unsigned jc = jc_of(lin, jit_jc_salt(mode));
+    struct jit_block *b = j->jc[jc];
     /* A block with no instructions is a negative entry: the interpreter runs what starts there. */
     if (b && b->valid && matches(b, c, phys, host, mode) && ((pme & (PME_CODE | PME_ROM)) || b->nsteps == 0)) {
         b->ic_gen = c->tlb.gen;
@@ -130,7 +145,7 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
                 return NULL;
         }
     }
-    j->jc[jc_of(lin)] = b;
+    j->jc[jc] = b;
     b->ic_gen = c->tlb.gen;
     return b;
 }
@@ -207,7 +222,7 @@ void jit_invalidate_block(struct jit *j, struct jit_block *b)
             *pp = b->hash_next;
             break;
         }
-    unsigned jc = jc_of(b->cs_base + b->eip);
+    unsigned jc = jc_of(b->cs_base + b->eip, b->jc_salt);
     if (j->jc[jc] == b)
         j->jc[jc] = NULL;
     for (struct jit_exit *x = b->incoming; x; x = x->next_in)

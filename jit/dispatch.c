@@ -211,8 +211,10 @@ uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uin
 /* A block's tail step (translate.c): the instruction that crosses into the next page, fetched,
  * decoded and run by the interpreter as the dispatcher would (its bytes in the next page are
  * not watched for stores, nor is that page's mapping part of the block's key, so it is never
- * pre-decoded). Returns 0 when the block may look up the next one inline, else 1. */
-uint64_t jit_helper_tail(struct cpu *c, struct jit *j)
+ * pre-decoded). Returns 0 when the block may look up the next one inline, else 1: also when
+ * the instruction changed the mode from the block's (mode), which the inline lookup takes to be
+ * the CPU's. */
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode)
 {
     counts_sync(c, j);
     j->steps_left--;
@@ -224,7 +226,7 @@ uint64_t jit_helper_tail(struct cpu *c, struct jit *j)
         return 1;
     }
     return (uint64_t)((c->last_fault >= 0) | (c->last_intr >= 0) | j->invalidated | events_pending(c) |
-                      (c->tlb.flushes != j->tlb_flushes));
+                      (c->tlb.flushes != j->tlb_flushes) | (jit_mode_of(c) != (uint32_t)mode));
 }
 
 /* jit_helper_mem from a block's cold code (through cold_thunk): the counts of the instructions

@@ -13,7 +13,7 @@
 #include "jit.h"
 
 #define JIT_MAX_INSNS 64        /* size cap of a block, in guest instructions */
-#define JIT_JC_BITS 14          /* jump cache: 16384 entries by virtual EIP */
+#define JIT_JC_BITS 16          /* jump cache: 65536 entries by virtual EIP */
 #define JIT_HASH_BITS 16        /* block hash: 65536 chains by physical address */
 #define JIT_PAGE_HASH_BITS 10   /* pages holding code */
 #define JIT_GRANULE_BITS 6
@@ -42,29 +42,31 @@ struct jit_exit {
 };
 
 struct jit_block {
-    /* the key */
-    uint32_t phys;            /* guest physical address of the first byte */
+    /* What the inline lookup (stubs.c) reads comes first, in one cache line (blocks are
+     * allocated 64-byte aligned): the lookup runs on every RET and indirect jump, and its cost
+     * there is mostly cache misses. */
+    uint32_t phys;            /* the key: guest physical address of the first byte */
     uint32_t eip;             /* virtual EIP of the first instruction */
     uint32_t cs_base, cs_limit;
     uint32_t mode;            /* JM_* */
+    uint32_t jc_salt;         /* jc_salt_of(mode): mixed into its jump-cache index (cache.c) */
     const uint8_t *host;      /* host address of the first byte (a remapped page no longer matches) */
-    /* the translation */
+    uint8_t *code;            /* the translation */
+    uint64_t ic_gen;          /* c->tlb.gen when its page's translation was last checked (stubs.c) */
     uint32_t phys_end;        /* one past the last guest byte (same page as phys) */
     uint16_t ninsn;
     uint16_t nsteps;          /* ninsn, plus one for a tail step: the instructions a run of it takes */
+    uint16_t ninline;         /* instructions translated inline (the rest call handlers) */
     uint8_t tail;             /* it ends with an instruction that crosses into the next page, which
                                * the interpreter fetches and runs whole each time (cpu_step) */
-    uint16_t ninline;         /* instructions translated inline (the rest call handlers) */
+    uint8_t valid;
+    uint32_t code_len;
     struct insn *insns;       /* pre-decoded, for the handler calls */
     uint32_t *insn_off;       /* offset in code where each instruction's host code starts (--dump-jit) */
-    uint8_t *code;
-    uint32_t code_len;
     struct jit_exit exits[2];
     int nexits;
     struct jit_exit *incoming; /* exits of other blocks chained into this one */
     struct jit_block *hash_next, *page_next;
-    uint8_t valid;
-    uint64_t ic_gen;          /* c->tlb.gen when its page's translation was last checked (stubs.c) */
 };
 
 /* A guest physical page holding the start of translated code. */
@@ -112,7 +114,7 @@ struct jit {
     const uint8_t *ic_stub;     /* the inline lookup: ECX = EIP, RSI = exiting block; RAX = where to go */
     const uint8_t *step_thunk;  /* jit_helper_step(c, j, RDX) */
     const uint8_t *cold_thunk;  /* jit_helper_cold(c, j, RDX) */
-    const uint8_t *tail_thunk;  /* jit_helper_tail(c, j) */
+    const uint8_t *tail_thunk;  /* jit_helper_tail(c, j, mode) */
     /* block records, decoded instructions and page records: a bump arena flushed with the code */
     uint8_t *meta;
     size_t meta_size, meta_used;
@@ -159,7 +161,9 @@ int jit_build_stubs(struct jit *j);
 
 /* cache.c */
 void *jit_meta_alloc(struct jit *j, size_t n);
+void *jit_meta_alloc_aligned(struct jit *j, size_t n, size_t align); /* align: a power of two */
 uint32_t jit_mode_of(const struct cpu *c);
+uint32_t jit_jc_salt(uint32_t mode);
 struct jit_block *jit_lookup(struct jit *j, struct cpu *c);
 void jit_register_block(struct jit *j, struct jit_block *b);
 void jit_invalidate_block(struct jit *j, struct jit_block *b);
@@ -178,7 +182,7 @@ struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
 uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d);
-uint64_t jit_helper_tail(struct cpu *c, struct jit *j);
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode);
 void jit_helper_rdtsc(struct cpu *c, struct jit *j);
 
 /* verify.c */

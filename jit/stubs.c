@@ -57,9 +57,10 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_op_mem(e, 4, 0x8B, H_RAX, H_RSI, B_OFF(cs_base));       /* eax = lin = CS base + EIP */
     emit_op_rr(e, 4, 0x01, H_RCX, H_RAX);
-    emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);                        /* edx = jc_of(lin) (cache.c) */
+    emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);                        /* edx = jc_of(lin, salt) (cache.c) */
     emit_shift_imm(e, 4, 5, H_RDX, JIT_JC_BITS);
     emit_op_rr(e, 4, 0x31, H_RAX, H_RDX);
+    emit_op_mem(e, 4, 0x33, H_RDX, H_RSI, B_OFF(jc_salt));       /* the exiting block's mode is the CPU's */
     emit_alu_imm_reg(e, 4, 4, H_RDX, (1u << JIT_JC_BITS) - 1);
     emit_op_sib(e, 8, 0x8B, H_RDX, H_R12, H_RDX, 3, JIT_OFF(jc)); /* rdx = j->jc[edx] */
     emit_op_rr(e, 8, 0x85, H_RDX, H_RDX);
@@ -68,6 +69,8 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     _Static_assert(offsetof(struct jit_block, cs_limit) == offsetof(struct jit_block, cs_base) + 4,
                    "CS base and limit compared as one quadword");
+    _Static_assert(offsetof(struct jit_block, valid) < 64 && offsetof(struct jit_block, ic_gen) + 8 <= 64,
+                   "the fields read here share the block's first cache line");
     emit_op_mem(e, 8, 0x8B, H_RDI, H_RSI, B_OFF(cs_base));
     emit_op_mem(e, 8, 0x3B, H_RDI, H_RDX, B_OFF(cs_base));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);

@@ -117,7 +117,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct jit_block *b = jit_meta_alloc(j, sizeof(*b));
+    struct jit_block *b = jit_meta_alloc_aligned(j, sizeof(*b), 64); /* the lookup's fields in one line */
     struct tctx tc;
     struct tctx *t = &tc;
     if (!b)
@@ -133,6 +133,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     b->cs_base = c->seg[S_CS].base;
     b->cs_limit = c->seg[S_CS].limit;
     b->mode = mode;
+    b->jc_salt = jit_jc_salt(mode);
     b->host = host;
 
     /* Decode: every instruction whole inside the page and the CS limit, none wrapping IP. */
@@ -219,6 +220,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         tr_flush_counts(t);
         tr_cpu_current(t);
         emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[n]);
+        emit_mov_imm32(&t->e, H_RDX, mode);
         emit_call32(&t->e, j->tail_thunk);
         tr_forget_registers(t);
         emit_op_rr(&t->e, 4, 0x85, H_RAX, H_RAX);

@@ -487,11 +487,51 @@ static void test_jit_page_crossing_instruction_runs_in_tail_step(void **state)
     pair_free(&p);
 }
 
+/* A page-crossing MOV DS run by a tail step makes DS non-flat; the block after it was translated
+ * (on the first pass) with DS flat. The inline lookup takes the CPU's mode from the exiting
+ * block, so the tail step must send this exit to the dispatcher: the second pass reads [0x2000]
+ * through DS's base 0x1FE004.
+ *   0x1000: mov ecx,2 / mov edx,0x10 / .again: jmp 0x4FFA
+ *   0x4FFA: mov eax,edx / nop / nop / nop / mov ds,ax (8E D8 across 0x5000)
+ *   0x5001: mov ebx,[0x2000] / add esi,ebx / mov edx,0x28 / dec ecx / jnz .again / hlt */
+static void test_jit_tail_step_that_changes_mode_leaves_through_dispatcher(void **state)
+{
+    (void)state;
+    static uint8_t code[0x4020];
+    static const uint8_t head[] = { 0xb9, 0x02, 0x00, 0x00, 0x00, 0xba, 0x10, 0x00, 0x00, 0x00, 0xe9 };
+    static const uint8_t tail[] = { 0x89, 0xd0, 0x90, 0x90, 0x90, 0x8e, 0xd8, 0x8b, 0x1d, 0x00, 0x20, 0x00, 0x00,
+                                    0x01, 0xde, 0xba, 0x28, 0x00, 0x00, 0x00, 0x49, 0x0f, 0x85 };
+    memset(code, 0x90, sizeof(code));
+    memcpy(code, head, sizeof(head));
+    uint32_t rel = 0x4FFA - 0x100F;
+    memcpy(code + sizeof(head), &rel, 4);
+    memcpy(code + 0x3FFA, tail, sizeof(tail));
+    rel = 0x100A - (0x5001 + 20 + 4); /* jnz rel32 ends at 0x5001 + 20 + 4 */
+    memcpy(code + 0x3FFA + sizeof(tail), &rel, 4);
+    code[0x3FFA + sizeof(tail) + 4] = 0xf4;
+    struct pair p = pair_new(1, code, sizeof(code));
+    /* GDT entry 0x28: data, base 0x1FE004, 4 GiB limit (simple but not flat). */
+    static const uint32_t d28[4] = { 0, 0, 0xE004FFFFu, 0x00CF921Fu };
+    pair_poke(&p, H_GDT + 0x20, d28, sizeof(d28));
+    p.ref->c->gdtr.limit = p.jh->c->gdtr.limit = 0x2F;
+    run_both(&p, 1000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->seg[S_DS].base, 0x1FE004);
+    uint32_t flat, based;
+    phys_read_buf(&p.ref->m->mem, 0x2000, &flat, 4);
+    phys_read_buf(&p.ref->m->mem, 0x200004, &based, 4);
+    assert_int_not_equal(flat, based);
+    assert_int_equal(p.jh->c->r[R_EBX], based);
+    assert_true(p.j->stats.tail_steps >= 2);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jit_matches_interpreter_real_mode_loop),
         cmocka_unit_test(test_jit_page_crossing_instruction_runs_in_tail_step),
+        cmocka_unit_test(test_jit_tail_step_that_changes_mode_leaves_through_dispatcher),
         cmocka_unit_test(test_jit_matches_interpreter_flat32_loop),
         cmocka_unit_test(test_jit_small_budgets_stop_at_the_same_instruction),
         cmocka_unit_test(test_jit_smc_store_patches_next_instruction),
