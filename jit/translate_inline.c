@@ -177,6 +177,17 @@ static void load_greg(struct tctx *t, int hreg, int r, int size)
         emit_op_mem(&t->e, 4, size == 2 ? 0x0FB7 : 0x0FB6, hreg, H_RBX, greg_mem(t, r, size));
 }
 
+/* A host register holding guest register r (size bytes) as an instruction's source: its own
+ * host copy when it has one, else ECX loaded with it. */
+static int src_reg(struct tctx *t, int r, int size)
+{
+    int h = size == 4 ? hreg_get(t, r) : -1;
+    if (h >= 0)
+        return h;
+    load_greg(t, H_RCX, r, size);
+    return H_RCX;
+}
+
 /* Guest register r of size bytes = hreg. */
 static void store_greg(struct tctx *t, int hreg, int r, int size)
 {
@@ -512,11 +523,11 @@ static int flags_slow_only(const struct tctx *t, uint32_t mask)
     return 0;
 }
 
-/* The flags of op (FS_*) just done on guest register dst (size bytes) with the source in ECX or
- * imm: when only a slow path can read them, they are left pending as their operands, saved with
+/* The flags of op (FS_*) just done on guest register dst (size bytes) with the source in host
+ * register src or imm (src < 0): when only a slow path can read them, they are left pending as their operands, saved with
  * one or two plain stores (a PUSHF costs several cycles), and recomputed by emit_fsrc where they
  * are read. Returns 0 when they must be saved as flags. */
-static int flags_by_operands(struct tctx *t, int op, int dst, int size, int use_imm, uint32_t imm, uint32_t keep,
+static int flags_by_operands(struct tctx *t, int op, int dst, int size, int src, uint32_t imm, uint32_t keep,
                              uint32_t clear, int last)
 {
     struct emit *e = &t->e;
@@ -530,9 +541,9 @@ static int flags_by_operands(struct tctx *t, int op, int dst, int size, int use_
         h = H_RAX;
     }
     emit_op_mem(e, 4, 0x89, h, H_R12, JIT_OFF(fsrc[0]));
-    if (!use_imm && (op == FS_ADD || op == FS_SUB || op == FS_CMP || op == FS_TEST))
-        emit_op_mem(e, 4, 0x89, H_RCX, H_R12, JIT_OFF(fsrc[1]));
-    t->fs = (struct fsrc){ (uint8_t)op, (uint8_t)size, (uint8_t)(use_imm != 0), imm };
+    if (src >= 0 && (op == FS_ADD || op == FS_SUB || op == FS_CMP || op == FS_TEST))
+        emit_op_mem(e, 4, 0x89, src, H_R12, JIT_OFF(fsrc[1]));
+    t->fs = (struct fsrc){ (uint8_t)op, (uint8_t)size, (uint8_t)(src < 0), imm };
     return 1;
 }
 
@@ -563,8 +574,8 @@ static void szp_of(struct emit *e, int hreg, int size, int dst)
 }
 
 /* ALU op k (0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp) on guest register dst with
- * source ECX (src_imm < 0) or an immediate. */
-static void alu(struct tctx *t, int k, int dst, int size, int use_imm, uint32_t imm, int last)
+ * the source in host register src (or the immediate, src < 0). */
+static void alu(struct tctx *t, int k, int dst, int size, int src, uint32_t imm, int last)
 {
     struct emit *e = &t->e;
     if (k == 2 || k == 3) /* ADC/SBB: the guest CF into the host's (bt leaves it in CF) */
@@ -573,30 +584,30 @@ static void alu(struct tctx *t, int k, int dst, int size, int use_imm, uint32_t 
         emit_op_mem(e, 4, 0x0FBA, 4, H_RBX, CPU_OFF(eflags));
         emit_byte(e, 0);
     }
-    if (use_imm)
+    if (src < 0)
         gop_alu_imm(t, size, k, dst, imm);
     else
-        gop(t, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), H_RCX, dst, k != 7, 0, 0);
+        gop(t, size, (uint32_t)(k * 8 + (size == 1 ? 0 : 1)), src, dst, k != 7, 0, 0);
     /* AND/OR/XOR leave AF undefined on the host; a P6 clears it, as the interpreter does. */
     int logic = k == 1 || k == 4 || k == 6;
     if (!flags_live(t, MASK6, last))
         return; /* materialized only when needed */
     static const uint8_t fs_op[8] = { FS_ADD, FS_RESULT, FS_NONE, FS_NONE, FS_RESULT, FS_SUB, FS_RESULT, FS_CMP };
     uint32_t keep = logic ? MASK6 & ~F_AF : MASK6;
-    if (fs_op[k] && flags_by_operands(t, fs_op[k], dst, size, use_imm, imm, keep, MASK6, last))
+    if (fs_op[k] && flags_by_operands(t, fs_op[k], dst, size, src, imm, keep, MASK6, last))
         return;
     merge_flags(t, keep, MASK6, last);
 }
 
-static void test_op(struct tctx *t, int dst, int size, int use_imm, uint32_t imm, int last)
+static void test_op(struct tctx *t, int dst, int size, int src, uint32_t imm, int last)
 {
-    if (use_imm)
+    if (src < 0)
         gop(t, size, size == 1 ? 0xF6 : 0xF7, 0, dst, 0, size, imm); /* test r/m, imm: F6/F7 /0 */
     else
-        gop(t, size, size == 1 ? 0x84 : 0x85, H_RCX, dst, 0, 0, 0);
+        gop(t, size, size == 1 ? 0x84 : 0x85, src, dst, 0, 0, 0);
     if (!flags_live(t, MASK6, last))
         return;
-    if (flags_by_operands(t, FS_TEST, dst, size, use_imm, imm, MASK6 & ~F_AF, MASK6, last))
+    if (flags_by_operands(t, FS_TEST, dst, size, src, imm, MASK6 & ~F_AF, MASK6, last))
         return;
     merge_flags(t, MASK6 & ~F_AF, MASK6, last);
 }
@@ -607,7 +618,7 @@ static void inc_dec(struct tctx *t, int dst, int size, int dec, int last)
     gop(t, size, size == 1 ? 0xFE : 0xFF, dec, dst, 1, 0, 0);
     if (!flags_live(t, MASK6 & ~F_CF, last))
         return;
-    if (flags_by_operands(t, dec ? FS_DEC : FS_INC, dst, size, 1, 0, MASK6 & ~F_CF, MASK6 & ~F_CF, last))
+    if (flags_by_operands(t, dec ? FS_DEC : FS_INC, dst, size, -1, 0, MASK6 & ~F_CF, MASK6 & ~F_CF, last))
         return;
     merge_flags(t, MASK6 & ~F_CF, MASK6 & ~F_CF, last);
 }
@@ -1644,32 +1655,30 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
             goto done;
         }
         if (form == 4 || form == 5) {
-            alu(t, k, R_EAX, form == 4 ? 1 : v, 1, in->imm, last);
+            alu(t, k, R_EAX, form == 4 ? 1 : v, -1, in->imm, last);
         } else {
             int dst = form < 2 ? in->rm : in->reg, src = form < 2 ? in->reg : in->rm;
-            load_greg(t, H_RCX, src, size);
-            alu(t, k, dst, size, 0, 0, last);
+            alu(t, k, dst, size, src_reg(t, src, size), 0, last);
         }
     } else if (op >= 0x80 && op <= 0x83) {
         uint32_t imm = op == 0x83 ? sext(in->imm, 1) : in->imm;
         if (in->mem)
             ok = alu_mem(t, in, 2, in->reg, size, imm);
         else
-            alu(t, in->reg, in->rm, size, 1, imm, last);
+            alu(t, in->reg, in->rm, size, -1, imm, last);
     } else if (op == 0x84 || op == 0x85) {
         if (in->mem) {
             ok = alu_mem(t, in, 3, 0, size, 0);
         } else {
-            load_greg(t, H_RCX, in->reg, size);
-            test_op(t, in->rm, size, 0, 0, last);
+            test_op(t, in->rm, size, src_reg(t, in->reg, size), 0, last);
         }
     } else if (op == 0xA8 || op == 0xA9) {
-        test_op(t, R_EAX, size, 1, in->imm, last);
+        test_op(t, R_EAX, size, -1, in->imm, last);
     } else if ((op == 0xF6 || op == 0xF7) && in->reg < 2) {
         if (in->mem)
             ok = alu_mem(t, in, 4, 0, size, in->imm);
         else
-            test_op(t, in->rm, size, 1, in->imm, last);
+            test_op(t, in->rm, size, -1, in->imm, last);
     } else if ((op == 0xF6 || op == 0xF7) && (in->reg == 2 || in->reg == 3)) {
         ok = not_neg(t, in, last);
     } else if (op == 0x1AF || op == 0x69 || op == 0x6B) {
@@ -1718,8 +1727,7 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
             ok = mov_mem(t, in, load, in->reg, size);
         } else {
             int dst = load ? in->reg : in->rm, src = load ? in->rm : in->reg;
-            load_greg(t, H_RCX, src, size);
-            store_greg(t, H_RCX, dst, size);
+            store_greg(t, src_reg(t, src, size), dst, size);
         }
     } else if (op >= 0xA0 && op <= 0xA3) {
         ok = mov_mem(t, in, op < 0xA2, R_EAX, size);
