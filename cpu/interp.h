@@ -278,4 +278,11 @@ H(op_mmx); H(op_mmx_shift_imm); H(op_emms);
 H(op_fxsave); H(op_fxrstor);
 #undef H
 
+/* x87.c: the D8-DF instruction in at CS:EIP, pre-decoded, run without a fault frame when it can
+ * neither fault nor reach beyond the CPU and RAM (see there): returns 1 with it done exactly as
+ * op_x87 does it, EIP past it and insn_eip/ea set as a step sets them, or 0 with nothing changed.
+ * The caller guarantees that the step would be just this instruction (no event, halt, shadow,
+ * TF, RF or debug register), and counts it. For the JIT's handler calls. */
+int x87_step_quiet(struct cpu *c, const struct insn *in);
+
 #endif

@@ -238,13 +238,119 @@ static int real_from80(const uint8_t in[10], int fbits, int ebits, unsigned rc, 
     return 1;
 }
 
-/* Returns 1 when the instruction was completed here (with *raised its exception flags), 0 when
- * nothing was changed and the host must run it. buf is the memory operand, read or to be written. */
-static int numeric_fast(struct x87 *f, unsigned esc, const struct insn *in, uint8_t *buf, uint16_t *raised)
+/* The classes the integer and compare fast paths take: zero, normal or infinity (J bit set, or
+ * all zero). Denormals raise DE, NaNs IE, unnormals and pseudo-values IE: those are the host's. */
+static int plain80(const uint8_t in[10])
+{
+    uint64_t m;
+    memcpy(&m, in, 8);
+    unsigned e = (unsigned)(in[8] | (in[9] << 8)) & 0x7FFF;
+    if (e == 0)
+        return m == 0;
+    if (e == 0x7FFF)
+        return m == 1ull << 63;
+    return (m >> 63) != 0;
+}
+
+/* An m16/m32/m64 integer of size bytes to extended: always exact (64 significand bits). */
+static void int_to80(const uint8_t *buf, int size, uint8_t out[10])
+{
+    int64_t x;
+    if (size == 2) {
+        int16_t y;
+        memcpy(&y, buf, 2);
+        x = y;
+    } else if (size == 4) {
+        int32_t y;
+        memcpy(&y, buf, 4);
+        x = y;
+    } else {
+        memcpy(&x, buf, 8);
+    }
+    unsigned sign = x < 0 ? 0x8000u : 0;
+    uint64_t mag = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+    if (mag == 0) {
+        put80(out, 0, 0); /* FILD of 0 is +0.0 */
+        return;
+    }
+    int lz = __builtin_clzll(mag);
+    put80(out, mag << lz, sign | (unsigned)(16383 + 63 - lz));
+}
+
+/* Extended to an integer of size bytes, only when the value is one exactly and fits (so no
+ * rounding, no PE, C1 clear); 0 otherwise (inexact or out of range: the host rounds and raises). */
+static int int_from80(const uint8_t in[10], int size, uint8_t *out)
+{
+    uint64_t m;
+    memcpy(&m, in, 8);
+    unsigned sexp = (unsigned)(in[8] | (in[9] << 8));
+    unsigned e = sexp & 0x7FFF;
+    int neg = (sexp >> 15) != 0;
+    uint64_t mag = 0;
+    if (e != 0 || m != 0) {
+        if (e < 16383 || e > 16383 + 63 || !(m >> 63))
+            return 0; /* |x| < 1, too big, denormal, NaN, infinity or unsupported */
+        unsigned sh = e - 16383; /* bits of the integer part, minus one */
+        if (sh < 63 && (m << (sh + 1)) != 0)
+            return 0; /* a fraction: rounding */
+        mag = m >> (63 - sh);
+    }
+    uint64_t lim = 1ull << (size * 8 - 1); /* the most negative value's magnitude */
+    if (mag > lim - 1 + (uint64_t)neg)
+        return 0;
+    uint64_t x = neg ? 0 - mag : mag;
+    memcpy(out, &x, (size_t)size);
+    return 1;
+}
+
+/* Compares two plain80 values: -1, 0 or 1 (zeros of either sign are equal). */
+static int cmp80(const uint8_t a[10], const uint8_t b[10])
+{
+    uint64_t ma, mb;
+    memcpy(&ma, a, 8);
+    memcpy(&mb, b, 8);
+    unsigned ea = (unsigned)(a[8] | (a[9] << 8)), eb = (unsigned)(b[8] | (b[9] << 8));
+    int za = (ea & 0x7FFF) == 0, zb = (eb & 0x7FFF) == 0;
+    if (za && zb)
+        return 0;
+    int sa = za ? 0 : (int)(ea >> 15), sb = zb ? 0 : (int)(eb >> 15);
+    if (sa != sb)
+        return sa ? -1 : 1;
+    int mag = (ea & 0x7FFF) != (eb & 0x7FFF) ? ((ea & 0x7FFF) < (eb & 0x7FFF) ? -1 : 1)
+              : ma != mb                     ? (ma < mb ? -1 : 1)
+                                             : 0;
+    return sa ? -mag : mag;
+}
+
+/* Returns 1 when the instruction was completed here (with *raised its exception flags, and *fl
+ * the EFLAGS bits of FCOMI), 0 when nothing was changed and the host must run it. buf is the
+ * memory operand, read or to be written. */
+static int numeric_fast(struct x87 *f, unsigned esc, const struct insn *in, uint8_t *buf, uint16_t *raised,
+                        uint8_t *fl)
 {
     int top = x87_top(f);
     uint8_t v[10];
     *raised = 0;
+    if (in->mem && (esc == 3 || esc == 7) && (in->reg == 0 || (esc == 7 && in->reg == 5))) {
+        /* FILD m32 (DB /0), m16 (DF /0), m64 (DF /5): exact, C1 cleared, C0 C2 C3 kept. */
+        if (!is_empty(f, 7))
+            return 0;
+        int_to80(buf, esc == 3 ? 4 : in->reg == 5 ? 8 : 2, v);
+        set_c1_top(f, 0, (top - 1) & 7);
+        x87_set_st(f, 0, v);
+        return 1;
+    }
+    if (in->mem && (esc == 3 || esc == 7) && (in->reg == 2 || in->reg == 3 || (esc == 7 && in->reg == 7))) {
+        /* FIST/FISTP m32 (DB /2 /3), m16 (DF /2 /3), FISTP m64 (DF /7) of an exact integer. */
+        if (is_empty(f, 0) || !int_from80(f->reg[top], esc == 3 ? 4 : in->reg == 7 ? 8 : 2, buf))
+            return 0;
+        if (in->reg != 2) {
+            f->empty |= (uint8_t)(1u << top);
+            top = (top + 1) & 7;
+        }
+        set_c1_top(f, 0, top);
+        return 1;
+    }
     if (in->mem) {
         int fbits = esc == 5 ? 52 : 23, ebits = esc == 5 ? 11 : 8;
         if ((esc != 1 && esc != 5) || in->reg == 1 || in->reg > 3)
@@ -311,7 +417,64 @@ static int numeric_fast(struct x87 *f, unsigned esc, const struct insn *in, uint
             set_c1_top(f, 0, top);
             return 1;
         }
+        if (in->modrm == 0xE5 && !is_empty(f, 0)) { /* FXAM: C1 the sign, C3 C2 C0 the class */
+            uint64_t m;
+            memcpy(&m, f->reg[top], 8);
+            unsigned sexp = (unsigned)(f->reg[top][8] | (f->reg[top][9] << 8)), e = sexp & 0x7FFF;
+            unsigned cls;
+            if (e == 0 && m == 0)
+                cls = FSW_C3;                     /* zero */
+            else if (e == 0 && !(m >> 63))
+                cls = FSW_C3 | FSW_C2;            /* denormal */
+            else if (e == 0x7FFF && m == 1ull << 63)
+                cls = FSW_C2 | FSW_C0;            /* infinity */
+            else if (e == 0x7FFF && (m >> 63))
+                cls = FSW_C0;                     /* NaN */
+            else if (e != 0 && e != 0x7FFF && (m >> 63))
+                cls = FSW_C2;                     /* normal */
+            else
+                return 0;                         /* pseudo-denormal, unnormal, pseudo-NaN: the host's */
+            f->sw = (uint16_t)((f->sw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | cls | ((sexp >> 15) ? FSW_C1 : 0));
+            return 1;
+        }
         return 0;
+    case 0x3E8: /* FUCOMI */
+    case 0x3F0: /* FCOMI */
+    case 0x7E8: /* FUCOMIP */
+    case 0x7F0: /* FCOMIP */
+    case 0x0D0: /* FCOM */
+    case 0x4D0: /* FCOM (alias) */
+    case 0x0D8: /* FCOMP */
+    case 0x4D8: /* FCOMP (alias) */
+    case 0x6D0: /* FCOMP (alias) */
+    case 0x6D8: /* FCOMPP (DE D9, the only valid one) */
+    case 0x5E0: /* FUCOM */
+    case 0x5E8: /* FUCOMP */
+    case 0x2E8: { /* FUCOMPP (DA E9, the only valid one) */
+        /* Ordered operands only (no NaN, denormal or unsupported value: no exception), where the
+         * ordered and unordered compares agree. FCOM: C3 C2 C0, C1 cleared (SDM FCOM page).
+         * FCOMI: ZF PF CF, C0 C1 C2 C3 kept: the SDM's FCOMI page says C1 is cleared, but the
+         * hosts the interpreter runs it on keep it, and tests/unit/test_x87_host.c holds this
+         * path to what the host does. */
+        unsigned key = (esc << 8) | (in->modrm & 0xF8);
+        int other = (top + (int)i) & 7;
+        if (is_empty(f, 0) || is_empty(f, (int)i) || !plain80(f->reg[top]) || !plain80(f->reg[other]))
+            return 0;
+        int r = cmp80(f->reg[top], f->reg[other]);
+        int comi = (key & 0x3FF) == 0x3E8 || (key & 0x3FF) == 0x3F0;
+        int pops = key == 0x6D8 || key == 0x2E8 ? 2 : key == 0x7E8 || key == 0x7F0 || key == 0x0D8 || key == 0x4D8 ||
+                                                      key == 0x6D0 || key == 0x5E8;
+        if (comi)
+            *fl = (uint8_t)((*fl & ~(F_ZF | F_PF | F_CF)) | (r == 0 ? F_ZF : r < 0 ? F_CF : 0));
+        else
+            f->sw = (uint16_t)((f->sw & ~(FSW_C0 | FSW_C2 | FSW_C3)) | (r == 0 ? FSW_C3 : r < 0 ? FSW_C0 : 0));
+        for (int k = 0; k < pops; k++) {
+            f->empty |= (uint8_t)(1u << top);
+            top = (top + 1) & 7;
+        }
+        set_c1_top(f, comi && (f->sw & FSW_C1), top);
+        return 1;
+    }
     case 0x1E8:
         if ((in->modrm == 0xE8 || in->modrm == 0xEE) && is_empty(f, 7)) { /* FLD1, FLDZ */
             put80(v, in->modrm == 0xE8 ? 1ull << 63 : 0, in->modrm == 0xE8 ? 0x3FFF : 0);
@@ -325,23 +488,50 @@ static int numeric_fast(struct x87 *f, unsigned esc, const struct insn *in, uint
     }
 }
 
-/* A numeric (non-control) instruction: everything but the control instructions goes here. */
-static void numeric(struct cpu *c, const struct insn *in, unsigned esc, int kind)
+/* The two-operand arithmetic (ADD MUL SUB SUBR DIV DIVR) through x87_host_arith when every
+ * exception is masked and the operands are there: the result and C1 from the host, C0 C2 C3
+ * kept (the host leaves them as they were; test_x87_host.c compares), TOP popped for DE.
+ * Returns 0, with nothing changed, for the rest. */
+static int numeric_arith(struct x87 *f, unsigned esc, const struct insn *in, uint8_t *buf, uint16_t *raised)
+{
+    unsigned r = in->mem ? in->reg : (in->modrm >> 3) & 7, i = in->modrm & 7;
+    uint16_t cw = x87_cw(f);
+    if ((cw & FSW_EXC) != FSW_EXC || (esc & 1) || r == 2 || r == 3 || is_empty(f, 0))
+        return 0;
+    if (!in->mem && (esc == 2 || (esc == 6 && i == 0) || is_empty(f, (int)i)))
+        return 0;
+    int top = x87_top(f), other = (top + (int)i) & 7;
+    uint8_t a[10], b[10];
+    uint16_t sw;
+    memcpy(a, f->reg[top], 10);
+    memcpy(b, f->reg[other], 10);
+    unsigned modrm = in->mem ? (r << 3) | 6 : 0xC0 | (r << 3) | (i != 0);
+    if (!x87_host_arith(esc, modrm, cw, a, b, in->mem ? buf : NULL, &sw))
+        return 0;
+    *raised = sw & FSW_EXC;
+    if (esc == 6 && !in->mem) {
+        memcpy(f->reg[other], b, 10);
+        f->empty |= (uint8_t)(1u << top);
+        top = (top + 1) & 7;
+    } else {
+        memcpy(f->reg[top], a, 10);
+        if (esc == 4 && !in->mem && i != 0) /* DC: the result is ST(i) (ST(0) itself for i = 0) */
+            memcpy(f->reg[other], b, 10);
+    }
+    f->sw |= *raised;
+    set_c1_top(f, (sw & FSW_C1) != 0, top);
+    return 1;
+}
+
+/* The numeric work of a numeric instruction once nothing can fault any more: its memory operand
+ * (if read) is in buf, and it returns 1 when buf holds a result to store. numeric() and
+ * x87_step_quiet() share it, so the JIT's quiet path cannot differ from the interpreter. */
+static int numeric_exec(struct cpu *c, const struct insn *in, unsigned esc, int kind, uint8_t *buf)
 {
     struct x87 *f = &c->fpu;
-    uint8_t buf[16] = { 0 };
-    int size = kind_size[kind];
-    if (x87_report_pending(c))
-        return;
-    /* Memory faults come before any FPU state changes. */
-    if (kind >= MK_R2 && kind <= MK_R10)
-        read_operand(c, in, buf, size);
-    else if (kind >= MK_W2 && kind <= MK_W10)
-        mem_check_write(c, in->ea_seg, c->ea, size);
-
     uint16_t raised;
     uint8_t fl = (uint8_t)c->eflags;
-    if (numeric_fast(f, esc, in, buf, &raised)) {
+    if (numeric_fast(f, esc, in, buf, &raised, &fl) || numeric_arith(f, esc, in, buf, &raised)) {
         x87_update_es(f); /* what from_host ends with (it can only find ES as it was) */
     } else {
         struct x87_host_img img;
@@ -369,8 +559,22 @@ static void numeric(struct cpu *c, const struct insn *in, unsigned esc, int kind
     }
     /* A store whose unmasked invalid/denormal/overflow/underflow exception is pending leaves
      * memory untouched (SDM Vol. 1 §8.5.1, §4.9.2): the handler sees the operand as it was. */
-    if (kind >= MK_W2 && kind <= MK_W10 &&
-        !(raised & ~x87_cw(f) & (FSW_IE | FSW_DE | FSW_ZE | FSW_OE | FSW_UE)))
+    return kind >= MK_W2 && kind <= MK_W10 && !(raised & ~x87_cw(f) & (FSW_IE | FSW_DE | FSW_ZE | FSW_OE | FSW_UE));
+}
+
+/* A numeric (non-control) instruction: everything but the control instructions goes here. */
+static void numeric(struct cpu *c, const struct insn *in, unsigned esc, int kind)
+{
+    uint8_t buf[16] = { 0 };
+    int size = kind_size[kind];
+    if (x87_report_pending(c))
+        return;
+    /* Memory faults come before any FPU state changes. */
+    if (kind >= MK_R2 && kind <= MK_R10)
+        read_operand(c, in, buf, size);
+    else if (kind >= MK_W2 && kind <= MK_W10)
+        mem_check_write(c, in->ea_seg, c->ea, size);
+    if (numeric_exec(c, in, esc, kind, buf))
         write_operand(c, in, buf, size);
 }
 
@@ -437,4 +641,99 @@ void op_x87(struct cpu *c, const struct insn *in)
         numeric(c, in, esc, kind);
         return;
     }
+}
+
+/* ---- The quiet path: an x87 instruction that cannot fault or reach outside the CPU and RAM ----
+ * For the JIT's handler calls (jit/dispatch.c), which otherwise pay for a whole cpu_step (fault
+ * frame, snapshot, event and debug checks, instruction counts) around work that is often a
+ * 10-byte copy. Everything that could make the instruction more than that is left to op_x87 and
+ * declined up front, before any change: #NM, #UD, a pending exception to report (#MF or FERR#,
+ * and with FERR# asserted, the IRQ13 line a cleared ES would drop), the environment and
+ * save/restore instructions, and memory operands the TLB cannot hand over directly. */
+
+/* Host address of seg:off..off+size-1 when op_x87's access of it could neither fault nor take a
+ * slow path: seg_check's conditions (cpu/access.c) pass, and the TLB entry of the access kind
+ * holds the page with a plain tag, which it does only for RAM that is present, allowed at this
+ * privilege and, for writes, already dirty and free of translated code (mem/tlb.h). The interpreter
+ * then does no more than copy the bytes there, which is what the caller does. NULL: decline. */
+static uint8_t *quiet_ptr(struct cpu *c, int s, uint32_t off, int size, int write)
+{
+    const struct segreg *sr = &c->seg[s];
+    if ((sr->ar & (AR_S | 0xC)) == (AR_S | 0x4) || (uint64_t)off + (uint64_t)size - 1 > sr->limit)
+        return NULL; /* expand-down (rare in practice), or past the limit */
+    if (cpu_pmode(c) && !cpu_v86(c)) {
+        int type = sr->ar & AR_TYPE;
+        if (!(sr->ar & AR_P) || (write ? (type & 8) || !(type & 2) : (type & 8) && !(type & 2)))
+            return NULL;
+    }
+    uint32_t lin = sr->base + off;
+    if ((lin ^ (lin + (uint32_t)size - 1)) & TLB_PAGE_MASK)
+        return NULL;
+    const struct tlb_entry *e = &c->tlb.e[c->cpl == 3][tlb_index(lin)];
+    if ((write ? e->write : e->read) != (lin & TLB_PAGE_MASK))
+        return NULL;
+    return (uint8_t *)(e->addend + lin);
+}
+
+int x87_step_quiet(struct cpu *c, const struct insn *in)
+{
+    struct x87 *f = &c->fpu;
+    unsigned esc = in->op & 7;
+    if ((c->cr[0] & (CR0_EM | CR0_TS)) | (f->sw & FSW_ES) | f->ferr)
+        return 0;
+    uint32_t eip = c->eip, next = eip + in->len;
+    if (!code32(c))
+        next &= 0xFFFF;
+    if (!in->mem) {
+        if (!((reg_valid[esc] >> (in->modrm - 0xC0u)) & 1) || (esc == 3 && in->modrm >= 0xE0 && in->modrm <= 0xE4))
+            return 0; /* #UD, or FNINIT and its kin (rare) */
+        c->insn_eip = eip;
+        c->eip = next;
+        if (esc == 7 && in->modrm == 0xE0)
+            reg_set(c, R_EAX, 2, f->sw); /* FNSTSW AX */
+        else
+            numeric_exec(c, in, esc, MK_UD, NULL);
+        return 1;
+    }
+    int kind = mem_kind[esc][in->reg];
+    uint32_t ea = ea_offset(c, in);
+    uint8_t *p;
+    uint16_t w;
+    switch (kind) {
+    case MK_LDCW:
+        if (!(p = quiet_ptr(c, in->ea_seg, ea, 2, 0)))
+            return 0;
+        memcpy(&w, p, 2);
+        f->cw = (uint16_t)(w & 0x1F3Fu);
+        x87_update_es(f); /* unmasking a set flag makes it pending (FERR# is not asserted: no IRQ13) */
+        break;
+    case MK_STCW:
+    case MK_STSW:
+        if (!(p = quiet_ptr(c, in->ea_seg, ea, 2, 1)))
+            return 0;
+        w = kind == MK_STCW ? x87_cw(f) : f->sw;
+        memcpy(p, &w, 2);
+        break;
+    default: {
+        if (kind < MK_R2 || kind > MK_W10)
+            return 0; /* #UD, or an environment or save/restore instruction */
+        int size = kind_size[kind];
+        int wr = kind >= MK_W2;
+        if (!(p = quiet_ptr(c, in->ea_seg, ea, size, wr)))
+            return 0; /* a memory operand for op_x87 */
+        uint8_t buf[16] = { 0 };
+        if (!wr)
+            memcpy(buf, p, (size_t)size);
+        c->insn_eip = eip;
+        c->eip = next;
+        c->ea = ea;
+        if (numeric_exec(c, in, esc, kind, buf))
+            memcpy(p, buf, (size_t)size);
+        return 1;
+    }
+    }
+    c->insn_eip = eip;
+    c->eip = next;
+    c->ea = ea;
+    return 1;
 }

@@ -19,6 +19,15 @@ _Static_assert(sizeof(struct x87_host_img) == 108, "FNSAVE image is 108 bytes");
  * *flags holds SF ZF AF PF CF in EFLAGS bit positions: in for FCMOVcc, out for FCOMI. */
 void x87_host_exec(struct x87_host_img *img, unsigned esc, unsigned modrm, void *mem, uint8_t *flags);
 
+/* The arithmetic forms ADD MUL SUB SUBR DIV DIVR of D8 DA DC DE with a memory operand (given as
+ * mod 00 rm 110, mem pointing at it) or with ST(i) (given as rm 1, or rm 0 for ST(0) itself, D8
+ * and DC only), run on the host with control word cw, which must mask every exception: st0 and
+ * sti are ST(0) and ST(i) in and the results out (a DE form leaves its result in sti). Returns 1
+ * with *status the host's status word after the instruction (C1 and the exception flags it
+ * raised are what count), or 0 for another form (nothing ran). */
+int x87_host_arith(unsigned esc, unsigned modrm, uint16_t cw, uint8_t st0[10], uint8_t sti[10], const void *mem,
+                   uint16_t *status);
+
 /* Recomputes ES and B from the flags and masks, and drives FERR# off once nothing is pending. */
 void x87_update_es(struct x87 *f);
 

@@ -162,6 +162,21 @@ uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
     return r;
 }
 
+/* A handler call of an x87 instruction (D8-DF, translate.c): when the step would be just the
+ * instruction (needs_interpreter) and x87_step_quiet can run it (no fault or device possible),
+ * that is all that happens: no cpu_step around it, and icount and tsc, which nothing it does
+ * reads, stay derived from steps_left. Otherwise, and before any change, the full handler call.
+ * Nothing the quiet path does can end the block early: no store into code (the TLB's write tag
+ * excludes those pages), no event, no TLB flush, no branch. */
+uint64_t jit_helper_x87(struct cpu *c, struct jit *j, const struct insn *in)
+{
+    if (__builtin_expect(needs_interpreter(c), 0) || !x87_step_quiet(c, in))
+        return jit_helper_step(c, j, in);
+    j->steps_left--;
+    j->stats.fallback[(unsigned)in->op << 3]++;
+    return 0;
+}
+
 /* The slow path of an inline instruction with a memory access (translate_inline.c): the whole
  * instruction through its interpreter handler, with its start as the fault snapshot (nothing of
  * the guest state changed before the probe). On a fault the state is put back to the

@@ -182,6 +182,7 @@ struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
 uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d);
+uint64_t jit_helper_x87(struct cpu *c, struct jit *j, const struct insn *in); /* D8-DF handler calls, called directly */
 uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode);
 void jit_helper_rdtsc(struct cpu *c, struct jit *j);
 
