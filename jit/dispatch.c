@@ -119,6 +119,8 @@ static void counts_anchor(const struct cpu *c, struct jit *j)
 
 struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_block *b)
 {
+    j->cur_mode = b->mode; /* the CPU's (b was looked up in it), for the inline lookup */
+    j->cur_salt = b->jc_salt;
     counts_anchor(c, j);
     struct jit_exit *x = (struct jit_exit *)(void *)j->enter(c, j, b->code);
     counts_sync(c, j);
@@ -228,7 +230,7 @@ uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uin
  * not watched for stores, nor is that page's mapping part of the block's key, so it is never
  * pre-decoded). Returns 0 when the block may look up the next one inline, else 1: also when
  * the instruction changed the mode from the block's (mode), which the inline lookup takes to be
- * the CPU's. */
+ * the CPU's (j->cur_mode). */
 uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode)
 {
     counts_sync(c, j);

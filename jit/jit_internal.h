@@ -100,6 +100,11 @@ struct jit {
     uint64_t tlb_flushes;     /* c->tlb.flushes when the running block was entered */
     uint64_t pflags;          /* flags a block computed and has not yet merged into EFLAGS (translate_inline.c) */
     uint32_t fsrc[2];         /* or the operands that give them, when only a slow path may read them */
+    /* The mode of the blocks running (jit_run sets it on entry from the dispatcher; chaining
+     * and the inline lookup keep to it, anything that changes it leaves through the dispatcher)
+     * and its jump-cache salt: the inline lookup reads them here rather than from the exiting
+     * block, whose record is seldom in the host's cache. */
+    uint32_t cur_mode, cur_salt;
     /* Translated code counts instructions only in steps_left; icount and tsc are derived when
      * C code needs them: base + (base_steps - steps_left) (dispatch.c, jit_counts_sync). */
     uint64_t base_icount, base_tsc;

@@ -36,45 +36,48 @@ static void build_trampoline(struct jit *j, struct emit *e)
 }
 
 /* The inline lookup, called by a block's exit to an EIP it cannot chain to (a RET, a jump to
- * another page): ECX = the target EIP (already stored in cpu.eip), RSI = the block making the
- * exit. Returns in RAX the host code to jump to: the target block's, or nochain_stub.
+ * another page): ECX = the target EIP (already stored in cpu.eip). Returns in RAX the host code
+ * to jump to: the target block's, or nochain_stub.
  *
  * It takes the jump cache entry for the target's linear address and accepts it only on the
- * checks jit_lookup makes: the same EIP, mode bits and CS base and limit (those of the exiting
- * block are the CPU's: anything that changes them ends a block through the dispatcher), a
- * valid, non-empty block, the TLB's fetch entry valid for the page with the block's physical
- * address and host pointer (so a remapped page, a flushed TLB or a fetch that must fault goes to
- * the dispatcher, whose cpu_step takes it), and the page still marked PME_CODE or ROM. An
- * invalidated block is off the jump cache, and a flush empties it, so neither can be reached.
- * The target's prologue then checks the budget and stop, as after a chained jump. Under
- * --verify it always misses: each block is checked on its own. */
+ * checks jit_lookup makes: the same EIP, CS base and limit (struct cpu's) and mode (j->cur_mode:
+ * the running blocks' mode is the CPU's, as anything that changes it ends a block through the
+ * dispatcher), a valid, non-empty block, the TLB's fetch entry valid for the page with the
+ * block's physical address and host pointer (so a remapped page, a flushed TLB or a fetch that
+ * must fault goes to the dispatcher, whose cpu_step takes it), and the page still marked
+ * PME_CODE or ROM. An invalidated block is off the jump cache, and a flush empties it, so
+ * neither can be reached. The target's prologue then checks the budget and stop, as after a
+ * chained jump. Under --verify it always misses: each block is checked on its own. Only the
+ * target's record is read: the exiting block's is seldom in the host's cache. */
 static void build_inline_lookup(struct jit *j, struct emit *e)
 {
     uint8_t *miss[16];
     int nm = 0;
+    int32_t cs = CPU_OFF(seg[0]) + S_CS * (int32_t)sizeof(struct segreg);
     j->ic_stub = e->p;
     emit_alu_imm_mem(e, 1, 7, H_R12, JIT_OFF(verifying), 0);
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
-    emit_op_mem(e, 4, 0x8B, H_RAX, H_RSI, B_OFF(cs_base));       /* eax = lin = CS base + EIP */
+    emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, cs + (int32_t)offsetof(struct segreg, base)); /* eax = lin */
     emit_op_rr(e, 4, 0x01, H_RCX, H_RAX);
     emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);                        /* edx = jc_of(lin, salt) (cache.c) */
     emit_shift_imm(e, 4, 5, H_RDX, JIT_JC_BITS);
     emit_op_rr(e, 4, 0x31, H_RAX, H_RDX);
-    emit_op_mem(e, 4, 0x33, H_RDX, H_RSI, B_OFF(jc_salt));       /* the exiting block's mode is the CPU's */
+    emit_op_mem(e, 4, 0x33, H_RDX, H_R12, JIT_OFF(cur_salt));
     emit_alu_imm_reg(e, 4, 4, H_RDX, (1u << JIT_JC_BITS) - 1);
     emit_op_sib(e, 8, 0x8B, H_RDX, H_R12, H_RDX, 3, JIT_OFF(jc)); /* rdx = j->jc[edx] */
     emit_op_rr(e, 8, 0x85, H_RDX, H_RDX);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
     emit_op_mem(e, 4, 0x3B, H_RCX, H_RDX, B_OFF(eip));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
-    _Static_assert(offsetof(struct jit_block, cs_limit) == offsetof(struct jit_block, cs_base) + 4,
+    _Static_assert(offsetof(struct jit_block, cs_limit) == offsetof(struct jit_block, cs_base) + 4 &&
+                       offsetof(struct segreg, limit) == offsetof(struct segreg, base) + 4,
                    "CS base and limit compared as one quadword");
     _Static_assert(offsetof(struct jit_block, valid) < 64 && offsetof(struct jit_block, ic_gen) + 8 <= 64,
                    "the fields read here share the block's first cache line");
-    emit_op_mem(e, 8, 0x8B, H_RDI, H_RSI, B_OFF(cs_base));
+    emit_op_mem(e, 8, 0x8B, H_RDI, H_RBX, cs + (int32_t)offsetof(struct segreg, base));
     emit_op_mem(e, 8, 0x3B, H_RDI, H_RDX, B_OFF(cs_base));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
-    emit_op_mem(e, 4, 0x8B, H_RDI, H_RSI, B_OFF(mode));
+    emit_op_mem(e, 4, 0x8B, H_RDI, H_R12, JIT_OFF(cur_mode));
     emit_op_mem(e, 4, 0x3B, H_RDI, H_RDX, B_OFF(mode));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_alu_imm_mem(e, 1, 7, H_RDX, B_OFF(valid), 0);

@@ -52,7 +52,6 @@ void tr_lookup_exit(struct tctx *t)
 {
     tr_cpu_current(t); /* the next block (or the dispatcher) reads struct cpu */
     tr_label(t, JL_LOOKUP, t->i, 0, 0);
-    emit_mov_imm64(&t->e, H_RSI, (uint64_t)(uintptr_t)t->b);
     emit_call32(&t->e, t->j->ic_stub);
     emit_jmp_reg(&t->e, H_RAX);
 }

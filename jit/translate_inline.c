@@ -5,8 +5,9 @@
  * path. Guest registers are cached in host registers within a block (below); arithmetic flags
  * come from the host's own (saved by PUSHF, merged into the guest EFLAGS lazily) or, where the
  * host leaves them undefined, from integer operations that reproduce the interpreter's choices;
- * they are saved only when something can read them (a liveness scan over the block), and a Jcc
- * right after the instruction that set its flags tests a SETcc byte. Flags per Intel SDM Vol. 1
+ * they are saved only when something can read them (a liveness scan over the block), as the
+ * operands that produce them when only a slow path can (flags_by_operands), and a Jcc right
+ * after the instruction that set its flags tests a SETcc byte. Flags per Intel SDM Vol. 1
  * Appendix A and cpu/ops_*.c; host encodings per Vol. 2. */
 #include "translate.h"
 

@@ -488,8 +488,8 @@ static void test_jit_page_crossing_instruction_runs_in_tail_step(void **state)
 }
 
 /* A page-crossing MOV DS run by a tail step makes DS non-flat; the block after it was translated
- * (on the first pass) with DS flat. The inline lookup takes the CPU's mode from the exiting
- * block, so the tail step must send this exit to the dispatcher: the second pass reads [0x2000]
+ * (on the first pass) with DS flat. The inline lookup takes the running blocks' mode for the
+ * CPU's, so the tail step must send this exit to the dispatcher: the second pass reads [0x2000]
  * through DS's base 0x1FE004.
  *   0x1000: mov ecx,2 / mov edx,0x10 / .again: jmp 0x4FFA
  *   0x4FFA: mov eax,edx / nop / nop / nop / mov ds,ax (8E D8 across 0x5000)
