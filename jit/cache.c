@@ -111,11 +111,11 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
     uint32_t phys = e->paddr | (lin & ~TLB_PAGE_MASK);
     uint32_t mode = jit_mode_of(c);
     uintptr_t pme = c->mem->map[phys >> PM_PAGE_BITS];
-    unsigned jc = jc_of(lin, jit_jc_salt(mode));
-    struct jit_block *b = j->jc[jc];
+    struct jit_jc *ent = &j->jc[jc_of(lin, jit_jc_salt(mode))];
+    struct jit_block *b = ent->code ? jit_block_of_code(ent->code) : NULL;
     /* A block with no instructions is a negative entry: the interpreter runs what starts there. */
     if (b && b->valid && matches(b, c, phys, host, mode) && ((pme & (PME_CODE | PME_ROM)) || b->nsteps == 0)) {
-        b->ic_gen = c->tlb.gen;
+        ent->gen = c->tlb.gen;
         return b;
     }
     if (!(pme & (PME_CODE | PME_ROM | PME_MMIO))) {
@@ -145,8 +145,7 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
                 return NULL;
         }
     }
-    j->jc[jc] = b;
-    b->ic_gen = c->tlb.gen;
+    *ent = (struct jit_jc){ b->eip, b->mode, b->cs_base, b->cs_limit, c->tlb.gen, b->code, b->host, b->phys };
     return b;
 }
 
@@ -223,8 +222,8 @@ void jit_invalidate_block(struct jit *j, struct jit_block *b)
             break;
         }
     unsigned jc = jc_of(b->cs_base + b->eip, b->jc_salt);
-    if (j->jc[jc] == b)
-        j->jc[jc] = NULL;
+    if (j->jc[jc].code == b->code)
+        j->jc[jc] = (struct jit_jc){ 0 };
     for (struct jit_exit *x = b->incoming; x; x = x->next_in)
         if (x->to == b)
             unchain(x);

@@ -17,9 +17,10 @@ struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
         code_cache_bytes = DEFAULT_CODE_CACHE;
     if (code_cache_bytes < 65536)
         code_cache_bytes = 65536;
-    struct jit *j = calloc(1, sizeof(*j));
+    struct jit *j = aligned_alloc(64, (sizeof(*j) + 63) & ~(size_t)63); /* jump-cache entries are lines */
     if (!j)
         return NULL;
+    memset(j, 0, sizeof(*j));
     j->c = c;
     j->max_insns = JIT_MAX_INSNS;
     j->code_size = code_cache_bytes;

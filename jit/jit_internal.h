@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../cpu/decode.h"
 #include "../cpu/interp.h"
@@ -42,17 +43,15 @@ struct jit_exit {
 };
 
 struct jit_block {
-    /* What the inline lookup (stubs.c) reads comes first, in one cache line (blocks are
-     * allocated 64-byte aligned): the lookup runs on every RET and indirect jump, and its cost
-     * there is mostly cache misses. */
+    /* The key, first: blocks are allocated 64-byte aligned, so that jit_lookup's compares read
+     * one cache line. */
     uint32_t phys;            /* the key: guest physical address of the first byte */
     uint32_t eip;             /* virtual EIP of the first instruction */
     uint32_t cs_base, cs_limit;
     uint32_t mode;            /* JM_* */
     uint32_t jc_salt;         /* jc_salt_of(mode): mixed into its jump-cache index (cache.c) */
     const uint8_t *host;      /* host address of the first byte (a remapped page no longer matches) */
-    uint8_t *code;            /* the translation */
-    uint64_t ic_gen;          /* c->tlb.gen when its page's translation was last checked (stubs.c) */
+    uint8_t *code;            /* the translation (JIT_CODE_HEADER bytes after its header) */
     uint32_t phys_end;        /* one past the last guest byte (same page as phys) */
     uint16_t ninsn;
     uint16_t nsteps;          /* ninsn, plus one for a tail step: the instructions a run of it takes */
@@ -68,6 +67,29 @@ struct jit_block {
     struct jit_exit *incoming; /* exits of other blocks chained into this one */
     struct jit_block *hash_next, *page_next;
 };
+
+/* A jump-cache entry: all the inline lookup (stubs.c) checks, with the host code to go to, in
+ * one cache line, so that it reads nothing else (a block's record is seldom in the host's
+ * cache, and reading it was most of the lookup's cost). The block itself is found through the
+ * header in front of its code (jit_block_of_code). code NULL: empty. */
+struct jit_jc {
+    uint32_t eip, mode;       /* the block's */
+    uint32_t cs_base, cs_limit;
+    uint64_t gen;             /* c->tlb.gen when its page's translation was last checked */
+    const uint8_t *code;
+    const uint8_t *host;      /* the block's host and physical address of its first byte */
+    uint32_t phys;
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct jit_jc) == 64, "jump-cache entries are indexed by a shift");
+
+/* In front of each block's code: the block's record, for the inline lookup's slower checks. */
+#define JIT_CODE_HEADER 16
+static inline struct jit_block *jit_block_of_code(const uint8_t *code)
+{
+    struct jit_block *b;
+    memcpy(&b, code - JIT_CODE_HEADER, sizeof(b));
+    return b;
+}
 
 /* A guest physical page holding the start of translated code. */
 struct jit_page {
@@ -125,7 +147,7 @@ struct jit {
     size_t meta_size, meta_used;
 
     struct jit_block *hash[1u << JIT_HASH_BITS];
-    struct jit_block *jc[1u << JIT_JC_BITS];
+    struct jit_jc jc[1u << JIT_JC_BITS];
     struct jit_page *pages[1u << JIT_PAGE_HASH_BITS];
 
     FILE *dump;

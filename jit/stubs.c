@@ -8,8 +8,8 @@
 
 #define STUBS_SIZE 1024 /* the blocks start after this (checked below) */
 
-#define B_OFF(f) ((int32_t)offsetof(struct jit_block, f))
 #define TE_OFF(f) ((int32_t)offsetof(struct tlb_entry, f))
+#define JC_OFF(f) ((int32_t)offsetof(struct jit_jc, f))
 
 /* The trampoline: saves the host's callee-saved registers, keeps struct cpu in RBX and struct
  * jit in R12 for the blocks, and jumps to the block; blocks leave through exit_stub with their
@@ -42,13 +42,14 @@ static void build_trampoline(struct jit *j, struct emit *e)
  * It takes the jump cache entry for the target's linear address and accepts it only on the
  * checks jit_lookup makes: the same EIP, CS base and limit (struct cpu's) and mode (j->cur_mode:
  * the running blocks' mode is the CPU's, as anything that changes it ends a block through the
- * dispatcher), a valid, non-empty block, the TLB's fetch entry valid for the page with the
- * block's physical address and host pointer (so a remapped page, a flushed TLB or a fetch that
- * must fault goes to the dispatcher, whose cpu_step takes it), and the page still marked
- * PME_CODE or ROM. An invalidated block is off the jump cache, and a flush empties it, so
- * neither can be reached. The target's prologue then checks the budget and stop, as after a
- * chained jump. Under --verify it always misses: each block is checked on its own. Only the
- * target's record is read: the exiting block's is seldom in the host's cache. */
+ * dispatcher), and, unless the TLB is unchanged since the entry was last checked, the TLB's
+ * fetch entry valid for the page with the block's physical address and host pointer (so a
+ * remapped page, a flushed TLB or a fetch that must fault goes to the dispatcher, whose cpu_step
+ * takes it) and the page still marked PME_CODE or ROM. An invalidated block is off the jump
+ * cache, and a flush empties it, so neither can be reached; a negative entry's code only goes
+ * to the dispatcher. The target's prologue then checks the budget and stop, as after a chained
+ * jump. Under --verify it always misses: each block is checked on its own. A hit reads the
+ * jump-cache entry alone: block records are seldom in the host's cache. */
 static void build_inline_lookup(struct jit *j, struct emit *e)
 {
     uint8_t *miss[16];
@@ -64,29 +65,25 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_op_rr(e, 4, 0x31, H_RAX, H_RDX);
     emit_op_mem(e, 4, 0x33, H_RDX, H_R12, JIT_OFF(cur_salt));
     emit_alu_imm_reg(e, 4, 4, H_RDX, (1u << JIT_JC_BITS) - 1);
-    emit_op_sib(e, 8, 0x8B, H_RDX, H_R12, H_RDX, 3, JIT_OFF(jc)); /* rdx = j->jc[edx] */
-    emit_op_rr(e, 8, 0x85, H_RDX, H_RDX);
-    miss[nm++] = emit_jcc32(e, CC_E, NULL);
-    emit_op_mem(e, 4, 0x3B, H_RCX, H_RDX, B_OFF(eip));
+    emit_shift_imm(e, 4, 4, H_RDX, 6);                           /* rdx = &j->jc[edx] */
+    emit_op_sib(e, 8, 0x8D, H_RDX, H_R12, H_RDX, 0, JIT_OFF(jc));
+    emit_op_mem(e, 4, 0x3B, H_RCX, H_RDX, JC_OFF(eip));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
-    _Static_assert(offsetof(struct jit_block, cs_limit) == offsetof(struct jit_block, cs_base) + 4 &&
+    _Static_assert(offsetof(struct jit_jc, cs_limit) == offsetof(struct jit_jc, cs_base) + 4 &&
                        offsetof(struct segreg, limit) == offsetof(struct segreg, base) + 4,
                    "CS base and limit compared as one quadword");
-    _Static_assert(offsetof(struct jit_block, valid) < 64 && offsetof(struct jit_block, ic_gen) + 8 <= 64,
-                   "the fields read here share the block's first cache line");
     emit_op_mem(e, 8, 0x8B, H_RDI, H_RBX, cs + (int32_t)offsetof(struct segreg, base));
-    emit_op_mem(e, 8, 0x3B, H_RDI, H_RDX, B_OFF(cs_base));
+    emit_op_mem(e, 8, 0x3B, H_RDI, H_RDX, JC_OFF(cs_base));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_op_mem(e, 4, 0x8B, H_RDI, H_R12, JIT_OFF(cur_mode));
-    emit_op_mem(e, 4, 0x3B, H_RDI, H_RDX, B_OFF(mode));
+    emit_op_mem(e, 4, 0x3B, H_RDI, H_RDX, JC_OFF(mode));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
-    emit_alu_imm_mem(e, 1, 7, H_RDX, B_OFF(valid), 0);
-    miss[nm++] = emit_jcc32(e, CC_E, NULL);
-    emit_alu_imm_mem(e, 2, 7, H_RDX, B_OFF(nsteps), 0);
+    emit_op_mem(e, 8, 0x8B, H_RSI, H_RDX, JC_OFF(code));         /* an empty entry has none */
+    emit_op_rr(e, 8, 0x85, H_RSI, H_RSI);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
     /* No TLB flush or eviction since the block's page translation was last checked: it still
      * holds, and so does the page's code marking (a remap of RAM flushes the TLB). */
-    emit_op_mem(e, 8, 0x8B, H_RDI, H_RDX, B_OFF(ic_gen));
+    emit_op_mem(e, 8, 0x8B, H_RDI, H_RDX, JC_OFF(gen));
     emit_op_mem(e, 8, 0x3B, H_RDI, H_RBX, CPU_OFF(tlb.gen));
     uint8_t *checked = emit_jcc32(e, CC_E, NULL);
     /* edi = offset of the fetch entry: c->tlb.e[c->cpl == 3][tlb_index(lin)] */
@@ -107,12 +104,12 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_op_sib(e, 8, 0x8B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(addend)); /* host = addend + lin */
     emit_op_rr(e, 8, 0x01, H_RAX, H_R8);
-    emit_op_mem(e, 8, 0x3B, H_R8, H_RDX, B_OFF(host));
+    emit_op_mem(e, 8, 0x3B, H_R8, H_RDX, JC_OFF(host));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_op_rr(e, 4, 0x89, H_RAX, H_R8);                         /* phys = paddr | page offset */
     emit_alu_imm_reg(e, 4, 4, H_R8, ~TLB_PAGE_MASK);
     emit_op_sib(e, 4, 0x0B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(paddr));
-    emit_op_mem(e, 4, 0x3B, H_R8, H_RDX, B_OFF(phys));
+    emit_op_mem(e, 4, 0x3B, H_R8, H_RDX, JC_OFF(phys));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_shift_imm(e, 4, 5, H_R8, PM_PAGE_BITS);                 /* the page map entry */
     emit_op_mem(e, 8, 0x8B, H_R9, H_RBX, CPU_OFF(mem));
@@ -121,11 +118,11 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_byte(e, PME_CODE | PME_ROM);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
     emit_op_mem(e, 8, 0x8B, H_RDI, H_RBX, CPU_OFF(tlb.gen));
-    emit_op_mem(e, 8, 0x89, H_RDI, H_RDX, B_OFF(ic_gen));
+    emit_op_mem(e, 8, 0x89, H_RDI, H_RDX, JC_OFF(gen));
     if (!e->overflow)
         emit_patch_rel32(checked, e->p);
     emit_alu_imm_mem(e, 8, 0, H_R12, JIT_OFF(stats.ic_hits), 1);
-    emit_op_mem(e, 8, 0x8B, H_RAX, H_RDX, B_OFF(code));
+    emit_op_rr(e, 8, 0x89, H_RSI, H_RAX);
     emit_ret(e);
     for (int k = 0; k < nm; k++)
         if (!e->overflow)

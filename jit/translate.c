@@ -119,6 +119,24 @@ static void emit_fallback(struct tctx *t, int i, int last)
     tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
 }
 
+/* Where block b's code goes: after its header (b's address, for jit_block_of_code), with the
+ * rest of the code cache for room (*room); NULL when the cache is nearly full. */
+static uint8_t *code_start(struct jit *j, struct jit_block *b, size_t *room)
+{
+    if (j->code_used + JIT_CODE_HEADER + 64 > j->code_size)
+        return NULL;
+    uint8_t *h = j->code + j->code_used;
+    memcpy(h, &b, sizeof(b));
+    *room = j->code_size - j->code_used - JIT_CODE_HEADER;
+    return h + JIT_CODE_HEADER;
+}
+
+/* The code of block b is emitted: the cache's next free byte after it, 16-byte aligned. */
+static void code_end(struct jit *j, const struct jit_block *b)
+{
+    j->code_used = (j->code_used + JIT_CODE_HEADER + b->code_len + 15) & ~(size_t)15;
+}
+
 struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
                                 uint32_t mode)
 {
@@ -179,10 +197,21 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     b->tail = (uint8_t)tail;
     b->nsteps = (uint16_t)(n + tail);
     b->phys_end = phys + (off - (lin & (PM_PAGE_SIZE - 1)));
+    size_t room;
+    uint8_t *start = code_start(j, b, &room);
+    if (!start)
+        return NULL;
     if (n + tail == 0) {
+        /* A negative entry: the interpreter runs this instruction. Its code only leaves for the
+         * dispatcher, so that the inline lookup may find it in the jump cache like any other. */
         b->phys_end = phys;
+        emit_init(&t->e, start, room);
+        emit_jmp32(&t->e, j->nochain_stub);
+        b->code = start;
+        b->code_len = (uint32_t)(t->e.p - start);
+        code_end(j, b);
         jit_register_block(j, b);
-        return b; /* a negative entry: the interpreter runs this instruction */
+        return b;
     }
     /* (one element at least: an empty allocation would read as out of room) */
     b->insns = jit_meta_alloc(j, sizeof(struct insn) * (size_t)(n ? n : 1));
@@ -192,8 +221,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     memcpy(b->insns, ins, sizeof(struct insn) * (size_t)n);
 
     /* Emit. */
-    uint8_t *start = j->code + j->code_used;
-    emit_init(&t->e, start, j->code_size - j->code_used);
+    emit_init(&t->e, start, room);
     b->code = start;
     /* Prologue: the one check of a block entry, made again on chained entries: enough budget
      * for the whole block (the dispatcher runs the rest one step at a time) and no stop. */
@@ -244,7 +272,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     for (int k = 0; k < t->nfix; k++)
         emit_patch_rel32(t->fix[k], j->nochain_stub);
     b->code_len = (uint32_t)(t->e.p - start);
-    j->code_used = (j->code_used + b->code_len + 15) & ~(size_t)15;
+    code_end(j, b);
     jit_register_block(j, b);
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
