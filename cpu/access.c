@@ -33,6 +33,25 @@ static inline void seg_check(struct cpu *c, int s, uint32_t off, int size, int w
     }
 }
 
+uint8_t *mem_quiet_ptr(struct cpu *c, int s, uint32_t off, uint32_t size, int write)
+{
+    const struct segreg *sr = &c->seg[s];
+    if ((sr->ar & (AR_S | 0xC)) == (AR_S | 0x4) || (uint64_t)off + (uint64_t)size - 1 > sr->limit)
+        return NULL; /* expand-down (rare in practice), or past the limit */
+    if (cpu_pmode(c) && !cpu_v86(c)) {
+        int type = sr->ar & AR_TYPE;
+        if (!(sr->ar & AR_P) || (write ? (type & 8) || !(type & 2) : (type & 8) && !(type & 2)))
+            return NULL;
+    }
+    uint32_t lin = sr->base + off;
+    if ((lin ^ (lin + size - 1)) & TLB_PAGE_MASK)
+        return NULL;
+    const struct tlb_entry *e = &c->tlb.e[c->cpl == 3][tlb_index(lin)];
+    if ((write ? e->write : e->read) != (lin & TLB_PAGE_MASK))
+        return NULL;
+    return (uint8_t *)(e->addend + lin);
+}
+
 /* Data accesses of instructions come through here: with a data breakpoint armed (DR7), the
  * match is noted for the #DB trap after the instruction (SDM Vol. 3A §17.3.1.2); otherwise the
  * cost is one flag test. */

@@ -72,6 +72,13 @@ void mem_write(struct cpu *c, int seg, uint32_t off, int size, uint32_t v);
 /* Checks that seg:off..off+size-1 may be written, without writing (for read-modify-write
  * instructions whose fault must come before any change). */
 void mem_check_write(struct cpu *c, int seg, uint32_t off, int size);
+/* The host address of seg:off..off+size-1 when an access of it could neither fault nor take a
+ * slow path: seg_check's conditions pass, the bytes lie in one page, and the TLB entry of the
+ * access kind holds that page with a plain tag, which it does only for RAM that is present,
+ * allowed at this privilege and, for writes, already dirty and free of translated code
+ * (mem/tlb.h). An instruction may then do no more than copy the bytes there; NULL: it may not.
+ * For the quiet paths the JIT's handler calls take (x87.c, ops_string.c). */
+uint8_t *mem_quiet_ptr(struct cpu *c, int s, uint32_t off, uint32_t size, int write);
 uint32_t lin_read(struct cpu *c, uint32_t lin, int size);
 void lin_write(struct cpu *c, uint32_t lin, int size, uint32_t v);
 /* Instruction fetch of one byte at CS:off: #GP(0) past the CS limit. */
@@ -284,5 +291,8 @@ H(op_fxsave); H(op_fxrstor);
  * The caller guarantees that the step would be just this instruction (no event, halt, shadow,
  * TF, RF or debug register), and counts it. For the JIT's handler calls. */
 int x87_step_quiet(struct cpu *c, const struct insn *in);
+/* ops_string.c: the same for MOVS, CMPS, STOS, LODS and SCAS with 32-bit addressing, with or
+ * without REP, when every element lies in pages mem_quiet_ptr hands over (at most a page). */
+int string_step_quiet(struct cpu *c, const struct insn *in);
 
 #endif

@@ -258,3 +258,101 @@ void op_lods(struct cpu *c, const struct insn *in) { string_run(c, in, lods_body
 void op_scas(struct cpu *c, const struct insn *in) { string_run(c, in, scas_body, 1); }
 void op_ins(struct cpu *c, const struct insn *in) { string_run(c, in, ins_body, 0); }
 void op_outs(struct cpu *c, const struct insn *in) { string_run(c, in, outs_body, 0); }
+
+/* ---- The quiet path (the JIT's handler calls, jit/dispatch.c) ----
+ * The whole instruction at once, on the host bytes, when nothing in it can fault, reach a device
+ * or end at an iteration boundary: 32-bit addressing, no data breakpoint armed, and every element
+ * (one, or ECX of them under REP) inside pages mem_quiet_ptr hands over, so at most a page of
+ * them, fewer than a chunk. The caller has checked that the step would be just this instruction
+ * (no event, TF or debug state), so string_run too would do every iteration in this one step.
+ * The elements go in the guest's order (overlapping MOVS, REPE/REPNE stopping early) unless a
+ * block copy or fill cannot differ. Returns 0, with nothing changed, to decline. */
+int string_step_quiet(struct cpu *c, const struct insn *in)
+{
+    unsigned op = in->op;
+    if (!in->addr32 || c->dbg_data || op < 0xA4 || op > 0xAF || op == 0xA8 || op == 0xA9)
+        return 0;
+    enum { MOVS, CMPS, NONE, STOS, LODS, SCAS };
+    int kind = (int)(op - 0xA4) >> 1, size = elem_size(in);
+    uint32_t n = 1;
+    if (in->rep != REP_NONE) {
+        n = c->r[R_ECX];
+        if (n > PM_PAGE_SIZE / (uint32_t)size)
+            return 0;
+    }
+    int32_t step = (int32_t)step_of(c, size);
+    uint32_t span = n ? (n - 1) * (uint32_t)size : 0; /* from the first element's offset to the last's */
+    uint8_t *s = NULL, *d = NULL;                     /* the first element's host bytes */
+    if (n && (kind == MOVS || kind == CMPS || kind == LODS)) {
+        uint32_t si = c->r[R_ESI];
+        if (step < 0 && si < span)
+            return 0; /* the offsets would wrap below 0 */
+        if (!(s = mem_quiet_ptr(c, src_seg(in), step > 0 ? si : si - span, span + (uint32_t)size, 0)))
+            return 0;
+        if (step < 0)
+            s += span;
+    }
+    if (n && kind != LODS) {
+        uint32_t di = c->r[R_EDI];
+        if (step < 0 && di < span)
+            return 0;
+        if (!(d = mem_quiet_ptr(c, S_ES, step > 0 ? di : di - span, span + (uint32_t)size, kind == MOVS || kind == STOS)))
+            return 0;
+        if (step < 0)
+            d += span;
+    }
+    uint32_t next = c->eip + in->len;
+    c->insn_eip = c->eip;
+    c->eip = code32(c) ? next : next & 0xFFFF;
+    uint32_t done = 0;
+    size_t bytes = (size_t)span + (size_t)size;
+    uint8_t *dlo = d && step < 0 ? d - span : d;
+    const uint8_t *slo = s && step < 0 ? s - span : s;
+    if (n > 1 && kind == MOVS && (dlo + bytes <= slo || slo + bytes <= dlo)) {
+        memcpy(dlo, slo, bytes); /* no overlap: the order cannot show */
+        done = n;
+    } else if (n > 1 && kind == STOS && size == 1) {
+        memset(dlo, (int)(c->r[R_EAX] & 0xFF), bytes);
+        done = n;
+    }
+    int cond = in->rep != REP_NONE && (kind == CMPS || kind == SCAS);
+    while (done < n) {
+        uint32_t a = 0, b = 0;
+        switch (kind) {
+        case MOVS:
+            memmove(d, s, (size_t)size);
+            break;
+        case CMPS:
+            memcpy(&a, s, (size_t)size);
+            memcpy(&b, d, (size_t)size);
+            alu_sub(c, a, b, 0, size);
+            break;
+        case STOS:
+            a = c->r[R_EAX];
+            memcpy(d, &a, (size_t)size);
+            break;
+        case LODS:
+            memcpy(&a, s, (size_t)size);
+            reg_set(c, R_EAX, size, a);
+            break;
+        default: /* SCAS */
+            memcpy(&b, d, (size_t)size);
+            alu_sub(c, reg_get(c, R_EAX, size), b, 0, size);
+            break;
+        }
+        done++;
+        if (s)
+            s += step;
+        if (d)
+            d += step;
+        if (cond && ((c->eflags & F_ZF) != 0) != (in->rep == REP_F3))
+            break; /* REPE stops on ZF = 0, REPNE on ZF = 1 */
+    }
+    if (kind == MOVS || kind == CMPS || kind == LODS)
+        c->r[R_ESI] += (uint32_t)step * done;
+    if (kind != LODS)
+        c->r[R_EDI] += (uint32_t)step * done;
+    if (in->rep != REP_NONE)
+        c->r[R_ECX] -= done;
+    return 1;
+}

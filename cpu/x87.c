@@ -651,30 +651,6 @@ void op_x87(struct cpu *c, const struct insn *in)
  * and with FERR# asserted, the IRQ13 line a cleared ES would drop), the environment and
  * save/restore instructions, and memory operands the TLB cannot hand over directly. */
 
-/* Host address of seg:off..off+size-1 when op_x87's access of it could neither fault nor take a
- * slow path: seg_check's conditions (cpu/access.c) pass, and the TLB entry of the access kind
- * holds the page with a plain tag, which it does only for RAM that is present, allowed at this
- * privilege and, for writes, already dirty and free of translated code (mem/tlb.h). The interpreter
- * then does no more than copy the bytes there, which is what the caller does. NULL: decline. */
-static uint8_t *quiet_ptr(struct cpu *c, int s, uint32_t off, int size, int write)
-{
-    const struct segreg *sr = &c->seg[s];
-    if ((sr->ar & (AR_S | 0xC)) == (AR_S | 0x4) || (uint64_t)off + (uint64_t)size - 1 > sr->limit)
-        return NULL; /* expand-down (rare in practice), or past the limit */
-    if (cpu_pmode(c) && !cpu_v86(c)) {
-        int type = sr->ar & AR_TYPE;
-        if (!(sr->ar & AR_P) || (write ? (type & 8) || !(type & 2) : (type & 8) && !(type & 2)))
-            return NULL;
-    }
-    uint32_t lin = sr->base + off;
-    if ((lin ^ (lin + (uint32_t)size - 1)) & TLB_PAGE_MASK)
-        return NULL;
-    const struct tlb_entry *e = &c->tlb.e[c->cpl == 3][tlb_index(lin)];
-    if ((write ? e->write : e->read) != (lin & TLB_PAGE_MASK))
-        return NULL;
-    return (uint8_t *)(e->addend + lin);
-}
-
 int x87_step_quiet(struct cpu *c, const struct insn *in)
 {
     struct x87 *f = &c->fpu;
@@ -701,7 +677,7 @@ int x87_step_quiet(struct cpu *c, const struct insn *in)
     uint16_t w;
     switch (kind) {
     case MK_LDCW:
-        if (!(p = quiet_ptr(c, in->ea_seg, ea, 2, 0)))
+        if (!(p = mem_quiet_ptr(c, in->ea_seg, ea, 2, 0)))
             return 0;
         memcpy(&w, p, 2);
         f->cw = (uint16_t)(w & 0x1F3Fu);
@@ -709,7 +685,7 @@ int x87_step_quiet(struct cpu *c, const struct insn *in)
         break;
     case MK_STCW:
     case MK_STSW:
-        if (!(p = quiet_ptr(c, in->ea_seg, ea, 2, 1)))
+        if (!(p = mem_quiet_ptr(c, in->ea_seg, ea, 2, 1)))
             return 0;
         w = kind == MK_STCW ? x87_cw(f) : f->sw;
         memcpy(p, &w, 2);
@@ -719,7 +695,7 @@ int x87_step_quiet(struct cpu *c, const struct insn *in)
             return 0; /* #UD, or an environment or save/restore instruction */
         int size = kind_size[kind];
         int wr = kind >= MK_W2;
-        if (!(p = quiet_ptr(c, in->ea_seg, ea, size, wr)))
+        if (!(p = mem_quiet_ptr(c, in->ea_seg, ea, size, wr)))
             return 0; /* a memory operand for op_x87 */
         uint8_t buf[16] = { 0 };
         if (!wr)

@@ -165,18 +165,21 @@ uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
     return r;
 }
 
-/* A handler call of an x87 instruction (D8-DF, translate.c): when the step would be just the
- * instruction (needs_interpreter) and x87_step_quiet can run it (no fault or device possible),
- * that is all that happens: no cpu_step around it, and icount and tsc, which nothing it does
- * reads, stay derived from steps_left. Otherwise, and before any change, the full handler call.
- * Nothing the quiet path does can end the block early: no store into code (the TLB's write tag
- * excludes those pages), no event, no TLB flush, no branch. */
-uint64_t jit_helper_x87(struct cpu *c, struct jit *j, const struct insn *in)
+/* A handler call of an x87 or string instruction (translate.c, jit_quiet_op): when the step
+ * would be just the instruction (needs_interpreter) and its quiet path (x87_step_quiet,
+ * string_step_quiet) can run it (no fault or device possible), that is all that happens: no
+ * cpu_step around it, and icount and tsc, which nothing it does reads, stay derived from
+ * steps_left. Otherwise, and before any change, the full handler call. Nothing a quiet path does
+ * can end the block early: no store into code (the TLB's write tag excludes those pages), no
+ * event, no TLB flush, no branch. */
+uint64_t jit_helper_quiet(struct cpu *c, struct jit *j, const struct insn *in)
 {
-    if (__builtin_expect(needs_interpreter(c), 0) || !x87_step_quiet(c, in))
+    if (__builtin_expect(needs_interpreter(c), 0) ||
+        !((in->op & 0x1F8) == 0xD8 ? x87_step_quiet(c, in) : string_step_quiet(c, in)))
         return jit_helper_step(c, j, in);
     j->steps_left--;
     j->stats.fallback[(unsigned)in->op << 3]++;
+    j->stats.quiet++;
     return 0;
 }
 

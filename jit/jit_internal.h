@@ -110,6 +110,7 @@ struct jit_stats {
     uint64_t slow_mem;        /* inline memory accesses that took the out-of-line path */
     uint64_t ic_hits;         /* exits that found the next block by the inline lookup (stubs.c) */
     uint64_t ic_misses;       /* exits whose inline lookup sent them to the dispatcher */
+    uint64_t quiet;           /* handler calls done by a quiet path, without a cpu_step */
     uint64_t fallback[512 * 8]; /* handler calls by opcode (0x000-0x1FF) * 8 + ModRM.reg of groups */
 };
 
@@ -142,6 +143,7 @@ struct jit {
     const uint8_t *step_thunk;  /* jit_helper_step(c, j, RDX) */
     const uint8_t *cold_thunk;  /* jit_helper_cold(c, j, RDX) */
     const uint8_t *tail_thunk;  /* jit_helper_tail(c, j, mode) */
+    const uint8_t *quiet_thunk; /* jit_helper_quiet(c, j, RDX) */
     /* block records, decoded instructions and page records: a bump arena flushed with the code */
     uint8_t *meta;
     size_t meta_size, meta_used;
@@ -209,7 +211,7 @@ struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
 uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d);
-uint64_t jit_helper_x87(struct cpu *c, struct jit *j, const struct insn *in); /* D8-DF handler calls, called directly */
+uint64_t jit_helper_quiet(struct cpu *c, struct jit *j, const struct insn *in); /* x87 and string handler calls */
 uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode);
 void jit_helper_rdtsc(struct cpu *c, struct jit *j);
 

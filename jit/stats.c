@@ -44,7 +44,9 @@ void jit_print_stats(const struct jit *j, FILE *out)
             total += s->fallback[k];
         }
     qsort(rows, (size_t)n, sizeof(*rows), by_count);
-    fprintf(out, "jit: %" PRIu64 " handler calls (instructions not translated inline):\n", total);
+    fprintf(out, "jit: %" PRIu64 " handler calls (instructions not translated inline), %" PRIu64
+                 " of them done by a quiet path (x87, string) without a full interpreter step:\n",
+            total, s->quiet);
     for (int i = 0; i < n && i < 40; i++) {
         unsigned op = rows[i].key >> 3, reg = rows[i].key & 7;
         const struct opdesc *d = &opcode_table[op];

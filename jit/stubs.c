@@ -154,6 +154,7 @@ int jit_build_stubs(struct jit *j)
     j->step_thunk = build_thunk(&e, (const void *)jit_helper_step);
     j->cold_thunk = build_thunk(&e, (const void *)jit_helper_cold);
     j->tail_thunk = build_thunk(&e, (const void *)jit_helper_tail);
+    j->quiet_thunk = build_thunk(&e, (const void *)jit_helper_quiet);
     /* A fixed size, checked, so that block addresses do not move when a stub grows. */
     if (e.overflow)
         return -1;

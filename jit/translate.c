@@ -82,9 +82,9 @@ void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 }
 
 /* The handler call: EIP of the instruction stored, cpu_step_decoded through jit_helper_step,
- * which counts the step and says whether the block may go on. x87 instructions (D8-DF) call
- * jit_helper_x87 instead, directly (there is no thunk for it), which most of the time runs them
- * without a cpu_step around them; it returns what jit_helper_step would. */
+ * which counts the step and says whether the block may go on. x87 instructions and MOVS, CMPS,
+ * STOS, LODS and SCAS go to jit_helper_quiet instead, which most of the time runs them without
+ * a cpu_step around them; it returns what jit_helper_step would. */
 static void emit_fallback(struct tctx *t, int i, int last)
 {
     const struct insn *in = &t->b->insns[i];
@@ -93,13 +93,8 @@ static void emit_fallback(struct tctx *t, int i, int last)
     tr_cpu_current(t);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[i]);
     emit_mov_imm64(&t->e, H_RDX, (uint64_t)(uintptr_t)in);
-    if ((in->op & 0x1F8) == 0xD8) {
-        emit_op_rr(&t->e, 8, 0x89, H_RBX, H_RDI); /* mov rdi, rbx: struct cpu */
-        emit_op_rr(&t->e, 8, 0x89, H_R12, H_RSI); /* mov rsi, r12: struct jit */
-        emit_call_abs(&t->e, (const void *)jit_helper_x87);
-    } else {
-        emit_call32(&t->e, t->j->step_thunk);
-    }
+    int quiet = (in->op & 0x1F8) == 0xD8 || (in->op >= 0xA4 && in->op <= 0xAF && in->op != 0xA8 && in->op != 0xA9);
+    emit_call32(&t->e, quiet ? t->j->quiet_thunk : t->j->step_thunk);
     tr_forget_registers(t);
     if (last && (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) == OPF_BRANCH) {
         /* A near branch (JMP/CALL r/m, LOOP, ...): EIP and ESP are all it changed, so the block's
