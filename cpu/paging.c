@@ -40,6 +40,13 @@ static void set_bits(struct cpu *c, uint32_t addr, uint32_t *entry, uint32_t bit
     }
 }
 
+/* The TLB entry an access of kind acc to lin uses: the fetch TLB for instruction fetch. */
+static inline struct tlb_entry *tlb_entry_of(struct cpu *c, uint32_t lin, int acc)
+{
+    int user = (acc & ACC_USER) != 0;
+    return (acc & ACC_FETCH) ? &c->tlb.f[user][tlb_index(lin)] : &c->tlb.e[user][tlb_index(lin)];
+}
+
 /* Walks the page tables for lin with access kind acc, faults if it is not allowed, updates A/D,
  * and fills the TLB entry for lin's page in acc's privilege class. probe: where it would fault,
  * returns NULL instead (the accessed bits set on the way are those the faulting walk sets). */
@@ -54,14 +61,15 @@ static struct tlb_entry *walk(struct cpu *c, uint32_t lin, int acc, int probe)
 {
     int user = (acc & ACC_USER) != 0;
     int write = (acc & ACC_WRITE) != 0;
-    struct tlb_entry *e = &c->tlb.e[user][tlb_index(lin)];
+    int fetch = (acc & ACC_FETCH) != 0;
+    struct tlb_entry *e = tlb_entry_of(c, lin, acc);
     uint32_t page = lin & TLB_PAGE_MASK;
     uint32_t paddr, perm = PTE_RW | PTE_US, dirty = 1;
     int global = 0, large = 0;
 
     c->tlb.misses++;
-    if (!(e->read & e->write & e->fetch & TLB_INVALID))
-        c->tlb.gen++; /* a translation in use is replaced */
+    if (fetch && !(e->fetch & TLB_INVALID))
+        c->tlb.gen++; /* a fetch translation in use is replaced */
     if (!(c->cr[0] & CR0_PG)) {
         paddr = page;
     } else {
@@ -111,8 +119,14 @@ static struct tlb_entry *walk(struct cpu *c, uint32_t lin, int acc, int probe)
     e->vpage = page;
     e->paddr = paddr & c->mem->a20_mask;
     e->addend = host ? (uintptr_t)host - page : 0;
-    e->read = e->fetch = page | slow;
-    e->write = (writable && dirty) ? page | (host_w ? 0 : TLB_SLOW) : TLB_INVALID;
+    if (fetch) {
+        e->fetch = page | slow;
+        e->read = e->write = TLB_INVALID;
+    } else {
+        e->read = page | slow;
+        e->write = (writable && dirty) ? page | (host_w ? 0 : TLB_SLOW) : TLB_INVALID;
+        e->fetch = TLB_INVALID;
+    }
     e->global = (uint8_t)(global && (c->cr[4] & CR4_PGE));
     e->large = (uint8_t)large;
     if (large)
@@ -128,7 +142,7 @@ static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
 int mmu_fill_fetch(struct cpu *c, uint32_t lin)
 {
     int acc = ACC_FETCH | acc_cpl(c);
-    struct tlb_entry *e = &c->tlb.e[(acc & ACC_USER) != 0][tlb_index(lin)];
+    struct tlb_entry *e = tlb_entry_of(c, lin, acc);
     if (e->fetch == (lin & TLB_PAGE_MASK))
         return 1;
     return walk(c, lin, acc, 1) && e->fetch == (lin & TLB_PAGE_MASK);
@@ -136,8 +150,7 @@ int mmu_fill_fetch(struct cpu *c, uint32_t lin)
 
 uint32_t mmu_translate(struct cpu *c, uint32_t lin, int acc)
 {
-    int user = (acc & ACC_USER) != 0;
-    struct tlb_entry *e = &c->tlb.e[user][tlb_index(lin)];
+    struct tlb_entry *e = tlb_entry_of(c, lin, acc);
     uint32_t page = lin & TLB_PAGE_MASK;
     uint32_t tag = (acc & ACC_WRITE) ? e->write : (acc & ACC_FETCH) ? e->fetch : e->read;
     if ((tag & ~(uint32_t)TLB_SLOW) != page)
@@ -150,7 +163,7 @@ uint32_t mmu_translate(struct cpu *c, uint32_t lin, int acc)
 /* One access inside a page. */
 static uint32_t read_page(struct cpu *c, uint32_t lin, int size, int acc)
 {
-    struct tlb_entry *e = &c->tlb.e[(acc & ACC_USER) != 0][tlb_index(lin)];
+    struct tlb_entry *e = tlb_entry_of(c, lin, acc);
     uint32_t tag = (acc & ACC_FETCH) ? e->fetch : e->read;
     if (tag == (lin & TLB_PAGE_MASK)) {
         c->tlb.hits++;

@@ -101,7 +101,7 @@ static void drop_page(struct jit *j, struct jit_page *p)
 struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
 {
     uint32_t lin = c->seg[S_CS].base + c->eip;
-    const struct tlb_entry *e = &c->tlb.e[c->cpl == 3][tlb_index(lin)];
+    const struct tlb_entry *e = &c->tlb.f[c->cpl == 3][tlb_index(lin)];
     /* Only a TLB hit on a RAM or ROM page. A miss is filled here when the walk allows it, as the
      * interpreter's fetch of this instruction would (no event is pending: the dispatcher asked);
      * MMIO and a fetch that faults are the interpreter's to take. */

@@ -86,7 +86,7 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_op_mem(e, 8, 0x8B, H_RDI, H_RDX, JC_OFF(gen));
     emit_op_mem(e, 8, 0x3B, H_RDI, H_RBX, CPU_OFF(tlb.gen));
     uint8_t *checked = emit_jcc32(e, CC_E, NULL);
-    /* edi = offset of the fetch entry: c->tlb.e[c->cpl == 3][tlb_index(lin)] */
+    /* edi = offset of the fetch entry: c->tlb.f[c->cpl == 3][tlb_index(lin)] */
     emit_op_rr(e, 4, 0x89, H_RAX, H_RDI);
     emit_shift_imm(e, 4, 5, H_RDI, 12);
     emit_alu_imm_reg(e, 4, 4, H_RDI, TLB_SIZE - 1);
@@ -97,7 +97,7 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_alu_imm_reg(e, 4, 0, H_RDI, TLB_SIZE * (uint32_t)sizeof(struct tlb_entry));
     if (!e->overflow)
         emit_patch_rel32(super, e->p);
-    int32_t ent = CPU_OFF(tlb.e[0][0]);
+    int32_t ent = CPU_OFF(tlb.f[0][0]);
     emit_op_rr(e, 4, 0x89, H_RAX, H_R8);                         /* the fetch tag: the page */
     emit_alu_imm_reg(e, 4, 4, H_R8, TLB_PAGE_MASK);
     emit_op_sib(e, 4, 0x3B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(fetch));

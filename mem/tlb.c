@@ -13,8 +13,10 @@ static void clear(struct tlb_entry *e)
 void tlb_flush_all(struct tlb *t)
 {
     for (int c = 0; c < 2; c++)
-        for (unsigned i = 0; i < TLB_SIZE; i++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
             clear(&t->e[c][i]);
+            clear(&t->f[c][i]);
+        }
     t->has_large = 0;
     t->flushes++;
     t->gen++;
@@ -27,9 +29,12 @@ void tlb_flush_nonglobal(struct tlb *t, int keep_global)
         return;
     }
     for (int c = 0; c < 2; c++)
-        for (unsigned i = 0; i < TLB_SIZE; i++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
             if (!t->e[c][i].global)
                 clear(&t->e[c][i]);
+            if (!t->f[c][i].global)
+                clear(&t->f[c][i]);
+        }
     t->flushes++;
     t->gen++;
 }
@@ -42,17 +47,17 @@ static int in_use(const struct tlb_entry *e)
 void tlb_flush_page(struct tlb *t, uint32_t lin)
 {
     t->gen++;
-    for (int c = 0; c < 2; c++) {
-        struct tlb_entry *e = &t->e[c][tlb_index(lin)];
+    for (int c = 0; c < 4; c++) {
+        struct tlb_entry *e = c < 2 ? &t->e[c][tlb_index(lin)] : &t->f[c - 2][tlb_index(lin)];
         if (in_use(e) && e->vpage == (lin & TLB_PAGE_MASK))
             clear(e);
     }
     if (!t->has_large)
         return;
     /* A 4 MiB page sits in the TLB as 4 KiB pieces at many indexes: drop every piece of it. */
-    for (int c = 0; c < 2; c++)
+    for (int c = 0; c < 4; c++)
         for (unsigned i = 0; i < TLB_SIZE; i++) {
-            struct tlb_entry *e = &t->e[c][i];
+            struct tlb_entry *e = c < 2 ? &t->e[c][i] : &t->f[c - 2][i];
             if (e->large && in_use(e) && ((e->vpage ^ lin) & 0xFFC00000u) == 0)
                 clear(e);
         }

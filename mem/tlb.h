@@ -31,13 +31,18 @@ struct tlb_entry {
 };
 
 struct tlb {
-    struct tlb_entry e[2][TLB_SIZE];
+    struct tlb_entry e[2][TLB_SIZE]; /* loads and stores (their fetch tags stay invalid) */
+    /* Instruction fetch, apart as in the hardware's split TLBs: a hot code page and a hot data
+     * page whose numbers agree in the index bits would otherwise evict each other on every
+     * access, and each eviction of the code page sends the JIT back through its lookup. */
+    struct tlb_entry f[2][TLB_SIZE];
     uint8_t has_large;   /* some entry came from a 4 MiB page */
     uint64_t hits;       /* counted by the slow-path-capable accessors, for the hit rate */
     uint64_t misses;
     uint64_t flushes;
-    /* Bumped by every flush and by every fill that replaces an entry in use: while it stays the
-     * same, every translation the TLB held still holds (the JIT's inline lookup relies on it). */
+    /* Bumped by every flush and by every fetch fill that replaces an entry in use: while it stays
+     * the same, every fetch translation the TLB held still holds (the JIT's inline lookup relies
+     * on it). */
     uint64_t gen;
 };
 
