@@ -141,7 +141,9 @@ struct cpu {
     uint8_t halted;           /* in HLT, waiting for an interrupt */
     uint8_t shadow;           /* interrupts are held off until after the next instruction (STI, MOV SS) */
     uint8_t exc_depth;        /* nested exception deliveries: 1 = a fault, 2 = #DF, 3 = shutdown */
-    volatile uint8_t stop;    /* set by cpu_request_stop; checked between instructions */
+    volatile uint8_t stop;    /* set by cpu_request_stop; checked between instructions (the JIT
+                               * checks it after each helper; from another thread it would be
+                               * seen at the end of the slice) */
     const char *unimpl;       /* what CPU_EXIT_UNIMPL stopped on */
     uint8_t exc_first;        /* vector being delivered when exc_depth > 0 (double-fault rules) */
     /* Debug registers as cpu/debug.c derives them from DR7, so that nothing but a flag test is

@@ -38,7 +38,7 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
     char name[64];
     switch (l->kind) {
     case JL_PROLOGUE:
-        fprintf(out, "   -- block prologue: budget check (room for %u insns) and event check (no stop pending), else exit\n",
+        fprintf(out, "   -- block prologue: budget check (room for %u insns), else exit\n",
                 b->nsteps);
         break;
     case JL_INSN:

@@ -222,7 +222,7 @@ void jit_verify_mark_all(struct jit *j);
 /* dump.c: --dump-jit. The translator records, while it emits a block, where in the host code
  * each guest instruction starts and where the special places are; the dump prints them. */
 enum jit_label_kind {
-    JL_PROLOGUE,  /* the block's entry check: budget for the whole block, no stop pending */
+    JL_PROLOGUE,  /* the block's entry check: budget for the whole block */
     JL_INSN,      /* guest instruction insn starts here */
     JL_HANDLER,   /* instruction insn calls the interpreter's handler */
     JL_CHAIN,     /* exit to eip: the patchable jmp chaining may point at the next block */

@@ -219,12 +219,13 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     emit_init(&t->e, start, room);
     b->code = start;
     /* Prologue: the one check of a block entry, made again on chained entries: enough budget
-     * for the whole block (the dispatcher runs the rest one step at a time) and no stop. */
+     * for the whole block (the dispatcher runs the rest one step at a time). One word suffices:
+     * stop requests, interrupts and NMIs come only from device code, which runs only inside a
+     * helper, and every helper leaves the block when one is pending (events_pending); timers
+     * and host input are looked at between slices, which end the budget (machine_run). */
     tr_label(t, JL_PROLOGUE, 0, b->eip, 1);
     emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)(n + tail));
     tr_to_nochain(t, emit_jcc32(&t->e, CC_L, NULL));
-    emit_alu_imm_mem(&t->e, 1, 7, H_RBX, CPU_OFF(stop), 0);
-    tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
 
     tr_map_registers(t);
     int done = 0; /* the last instruction emitted its own exits */

@@ -129,6 +129,29 @@ static void test_jit_small_budgets_stop_at_the_same_instruction(void **state)
     pair_free(&p);
 }
 
+/* out_loop: .l: out 0xF4,al / inc ecx / jmp .l -- each OUT reaches isa-debug-exit, whose
+ * device asks the CPU to stop. Block prologues test only the budget, so the helper that ran the
+ * OUT must leave the block at once: both engines stop right after it, every round, also once
+ * the jump is chained to the block itself. */
+static const uint8_t code_out_loop[] = { 0xe6, 0xf4, 0x41, 0xeb, 0xfb };
+
+static void test_jit_device_stop_leaves_a_chained_loop_after_the_instruction(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_out_loop, sizeof(code_out_loop));
+    for (uint32_t k = 0; k < 20; k++) {
+        int ra = cpu_run(p.ref->c, 1000);
+        int rb = jit_run(p.j, p.jh->c, 1000);
+        assert_int_equal(ra, CPU_EXIT_STOP);
+        assert_int_equal(rb, CPU_EXIT_STOP);
+        assert_same_state(&p);
+        assert_int_equal(p.jh->c->r[R_ECX], k);
+        assert_int_equal(p.jh->c->eip, 0x1002);
+    }
+    assert_true(p.j->stats.chains > 0);
+    pair_free(&p);
+}
+
 static void test_jit_smc_store_patches_next_instruction(void **state)
 {
     (void)state;
@@ -535,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_jit_tail_step_that_changes_mode_leaves_through_dispatcher),
         cmocka_unit_test(test_jit_matches_interpreter_flat32_loop),
         cmocka_unit_test(test_jit_small_budgets_stop_at_the_same_instruction),
+        cmocka_unit_test(test_jit_device_stop_leaves_a_chained_loop_after_the_instruction),
         cmocka_unit_test(test_jit_smc_store_patches_next_instruction),
         cmocka_unit_test(test_jit_smc_loop_rewrites_its_body),
         cmocka_unit_test(test_jit_host_write_invalidates_block),
