@@ -145,7 +145,7 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
                 return NULL;
         }
     }
-    *ent = (struct jit_jc){ b->eip, b->mode, b->cs_base, b->cs_limit, c->tlb.gen, b->code, b->host, b->phys };
+    *ent = (struct jit_jc){ b->eip, b->mode, b->cs_base, b->cs_limit, c->tlb.gen, b->code };
     return b;
 }
 

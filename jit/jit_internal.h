@@ -68,22 +68,24 @@ struct jit_block {
     struct jit_block *hash_next, *page_next;
 };
 
-/* A jump-cache entry: all the inline lookup (stubs.c) checks, with the host code to go to, in
- * one cache line, so that it reads nothing else (a block's record is seldom in the host's
- * cache, and reading it was most of the lookup's cost). The block itself is found through the
- * header in front of its code (jit_block_of_code). code NULL: empty. */
+/* A jump-cache entry: what the inline lookup (stubs.c) checks on every hit, with the host code
+ * to go to, in half a cache line, so that a hit reads nothing else (a block's record is seldom
+ * in the host's cache, and reading it was most of the lookup's cost; the table itself, 2 MiB,
+ * already misses the host's L2 often). What the checks after a TLB change need is in the
+ * header in front of the block's code (JIT_CODE_HEADER). code NULL: empty. */
 struct jit_jc {
     uint32_t eip, mode;       /* the block's */
     uint32_t cs_base, cs_limit;
     uint64_t gen;             /* c->tlb.gen when its page's translation was last checked */
     const uint8_t *code;
-    const uint8_t *host;      /* the block's host and physical address of its first byte */
-    uint32_t phys;
-} __attribute__((aligned(64)));
-_Static_assert(sizeof(struct jit_jc) == 64, "jump-cache entries are indexed by a shift");
+} __attribute__((aligned(32)));
+_Static_assert(sizeof(struct jit_jc) == 32, "jump-cache entries are indexed by a shift");
 
-/* In front of each block's code: the block's record, for the inline lookup's slower checks. */
+/* In front of each block's code: the block's record, and the host address of its first guest
+ * byte, which the inline lookup compares after a TLB change: it reads the line of code it is
+ * about to run rather than the block's record, which is seldom in the host's cache. */
 #define JIT_CODE_HEADER 16
+#define JIT_CODE_HEADER_HOST 8 /* offset of the host address in the header */
 static inline struct jit_block *jit_block_of_code(const uint8_t *code)
 {
     struct jit_block *b;

@@ -24,11 +24,13 @@ struct tlb_entry {
     uint32_t write;    /* tag for stores: TLB_INVALID until the page is known writable and dirty */
     uint32_t fetch;    /* tag for instruction fetch */
     uint32_t vpage;    /* linear page address this entry maps (valid when any tag is) */
-    uint32_t paddr;    /* physical page address */
     uintptr_t addend;  /* host address = linear address + addend (for RAM/ROM pages) */
+    uint32_t paddr;    /* physical page address (after addend: the entry fits in 32 bytes) */
     uint8_t global;    /* from a global page: survives CR3 writes while CR4.PGE is set */
     uint8_t large;     /* from a 4 MiB page (INVLPG must flush every piece of it) */
 };
+/* A power of two, so that the JIT's inline probe finds an entry with a shift and a mask. */
+_Static_assert(sizeof(struct tlb_entry) == 32, "struct tlb_entry is 32 bytes");
 
 struct tlb {
     struct tlb_entry e[2][TLB_SIZE]; /* loads and stores (their fetch tags stay invalid) */

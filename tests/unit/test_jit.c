@@ -317,13 +317,13 @@ static const uint8_t code_remap[] = { 0xb9, 0x90, 0x01, 0x00, 0x00, 0x31, 0xdb, 
 static const uint8_t code_remap_1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
 static const uint8_t code_remap_2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
 
-static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
+/* Both machines: paging on (PD at 0x10000, PT at 0x11000: the first 4 MiB identity-mapped), and
+ * code_remap_1 and _2 at physical 0x5000 and 0x6000. */
+static void remap_setup(struct pair *p)
 {
-    (void)state;
-    struct pair p = pair_new(1, code_remap, sizeof(code_remap));
     for (int k = 0; k < 2; k++) {
-        struct harness *h = k ? p.jh : p.ref;
-        uint32_t pde = 0x11000 | 7; /* PD at 0x10000, PT at 0x11000: the first 4 MiB identity-mapped */
+        struct harness *h = k ? p->jh : p->ref;
+        uint32_t pde = 0x11000 | 7;
         h_poke(h, 0x10000, &pde, 4);
         for (uint32_t a = 0; a < 0x400000; a += 0x1000) {
             uint32_t pte = a | 7;
@@ -334,6 +334,13 @@ static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
         h->c->cr[3] = 0x10000;
         h->c->cr[0] |= CR0_PG;
     }
+}
+
+static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_remap, sizeof(code_remap));
+    remap_setup(&p);
     run_both(&p, 100000);
     assert_int_equal(p.jh->c->halted, 1);
     /* sum of (1 + ecx) for ecx 400..200, then (2 + ecx) for 199..1 */
@@ -342,6 +349,35 @@ static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
         want += (c >= 200 ? 1 : 2) + c;
     assert_int_equal(p.jh->c->r[R_EBX], want);
     assert_true(p.j->stats.ic_hits > 300);
+    pair_free(&p);
+}
+
+/* remap_refill: as remap, but each pass first CALLs 0x5005 (add eax,ecx / ret on either page),
+ * so that after the remap the fetch TLB holds the new mapping again when CALL 0x5000 looks up
+ * its block inline: the jump cache's entry for 0x5000, older than the TLB change, still names
+ * the block of the old page, which the lookup must refuse on its host or physical address.
+ *   mov ecx,400 / xor ebx,ebx / .l: mov eax,10 / call 0x5005 / add ebx,eax / call 0x5000 /
+ *   add ebx,eax / cmp ecx,200 / jne .n / mov dword [PT + 5*4],0x6007 / invlpg [0x5000] /
+ *   .n: dec ecx / jnz .l / hlt */
+static const uint8_t code_remap_refill[] = {
+    0xb9, 0x90, 0x01, 0x00, 0x00, 0x31, 0xdb, 0xb8, 0x0a, 0x00, 0x00, 0x00, 0xe8, 0xf4, 0x3f, 0x00,
+    0x00, 0x01, 0xc3, 0xe8, 0xe8, 0x3f, 0x00, 0x00, 0x01, 0xc3, 0x81, 0xf9, 0xc8, 0x00, 0x00, 0x00,
+    0x75, 0x11, 0xc7, 0x05, 0x14, 0x10, 0x01, 0x00, 0x07, 0x60, 0x00, 0x00, 0x0f, 0x01, 0x3d, 0x00,
+    0x50, 0x00, 0x00, 0x49, 0x75, 0xd1, 0xf4 };
+
+static void test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_remap_refill, sizeof(code_remap_refill));
+    remap_setup(&p);
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    /* (10 + ecx) + (1 + ecx) for ecx 400..200, then (10 + ecx) + (2 + ecx) for 199..1 */
+    uint32_t want = 0;
+    for (uint32_t c = 400; c >= 1; c--)
+        want += 10 + c + (c >= 200 ? 1 : 2) + c;
+    assert_int_equal(p.jh->c->r[R_EBX], want);
+    assert_true(p.j->stats.ic_hits > 600);
     pair_free(&p);
 }
 
@@ -568,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_jit_ret_and_cross_page_exits_use_inline_lookup),
         cmocka_unit_test(test_jit_invalidated_block_never_reached_by_inline_lookup),
         cmocka_unit_test(test_jit_cross_page_exit_after_remap_of_target_page),
+        cmocka_unit_test(test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_cache_flush_when_full),
         cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),
