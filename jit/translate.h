@@ -34,6 +34,10 @@ struct cold {
     struct fsrc fs;         /* and where they are */
     int rpend;            /* flags are pending at resume */
     int fused_cc;         /* >= 0: the hot path set DL to this condition for the Jcc after */
+    /* The hot path left its flags pending as operands (FS_ADD, FS_SUB or FS_RESULT of 32-bit
+     * guest register rs_reg): the slow path stores the same operands, derived from the
+     * register before and after the handler (a sum less its first addend is the second). */
+    uint8_t rs_op, rs_reg;
 };
 
 struct tctx {

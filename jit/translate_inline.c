@@ -757,6 +757,7 @@ static struct cold *new_cold(struct tctx *t)
     cd->fs = t->fs;
     cd->fused_cc = -1;
     cd->dirty = t->dirty;
+    cd->rs_op = FS_NONE;
     return cd;
 }
 
@@ -896,10 +897,16 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
         /* The cold path leaves the handler's flags in EFLAGS, so dead flags may be skipped. */
         /* A Jcc right after may take its condition from DL, which the slow path sets too. */
         int last = t->i == t->b->ninsn - 1;
-        if (flags_live(t, kind == 5 ? MASK6 & ~F_CF : MASK6, last))
-            merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, last);
-        else
+        static const uint8_t rs_op[8] = { FS_ADD, FS_RESULT, FS_NONE, FS_NONE, FS_RESULT, FS_SUB, FS_RESULT, FS_NONE };
+        if (!flags_live(t, kind == 5 ? MASK6 & ~F_CF : MASK6, last))
             t->fused_cc = -1;
+        else if (kind == 1 && size == 4 && rs_op[k] &&
+                 flags_by_operands(t, rs_op[k], in->reg, 4, H_RCX, 0, keep, MASK6, last)) {
+            cd->rs_op = rs_op[k]; /* ALU reg, r/m32 whose flags only slow paths may read */
+            cd->rs_reg = (uint8_t)in->reg;
+        } else {
+            merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, last);
+        }
     } else {
         t->fused_cc = -1;
     }
@@ -1817,6 +1824,10 @@ void tr_emit_cold(struct tctx *t)
         for (int r = 0; r < 8; r++) /* and the guest registers */
             if (cd->dirty & (1u << r))
                 emit_op_mem(e, 4, 0x89, t->hmap[r], H_RBX, greg(r, 4));
+        if (cd->rs_op == FS_ADD || cd->rs_op == FS_SUB) { /* the register before, for below */
+            emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, greg(cd->rs_reg, 4));
+            emit_op_mem(e, 4, 0x89, H_RAX, H_R12, JIT_OFF(fsrc[1]));
+        }
         emit_mov_imm64(e, H_RDX, (uint64_t)(uintptr_t)&d[k]);
         emit_call32(e, t->j->cold_thunk);
         if (cd->branch) {
@@ -1835,6 +1846,21 @@ void tr_emit_cold(struct tctx *t)
         if (cd->rpend) {
             emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, CPU_OFF(eflags));
             emit_op_mem(e, 8, 0x89, H_RAX, H_R12, JIT_OFF(pflags));
+        }
+        /* Flags pending as operands at resume: the operands that give the handler's flags.
+         * A = the result; for ADD, B = result - before, for SUB, B = before - result (so the
+         * host redoes the very operation); a logic op needs only its result. */
+        if (cd->rs_op) {
+            emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, greg(cd->rs_reg, 4));
+            emit_op_mem(e, 4, 0x89, H_RAX, H_R12, JIT_OFF(fsrc[0]));
+            if (cd->rs_op == FS_ADD) {
+                emit_op_mem(e, 4, 0x2B, H_RAX, H_R12, JIT_OFF(fsrc[1]));  /* sub eax, before */
+                emit_op_mem(e, 4, 0x89, H_RAX, H_R12, JIT_OFF(fsrc[1]));
+            } else if (cd->rs_op == FS_SUB) {
+                emit_op_mem(e, 4, 0x8B, H_RCX, H_R12, JIT_OFF(fsrc[1]));
+                emit_op_rr(e, 4, 0x29, H_RAX, H_RCX);                     /* sub ecx, eax */
+                emit_op_mem(e, 4, 0x89, H_RCX, H_R12, JIT_OFF(fsrc[1]));
+            }
         }
         if (cd->fused_cc >= 0) /* the Jcc after it tests DL: set it as the hot path does */
             emit_setcc(e, cond_eval(e, cd->fused_cc), H_RDX);

@@ -381,6 +381,44 @@ static void test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill(void 
     pair_free(&p);
 }
 
+/* flags_rs: op eax,[esi] / mov ecx,[esi+4] / mov edx,[esi+0x2000] / add ebx,ebx / hlt, with
+ * op ADD, SUB and XOR in turn. The op's flags are overwritten by the ADD, so only a slow path
+ * can read them: the third load's, which faults (past DS's limit) and pushes EFLAGS. The op's
+ * own first access misses the empty TLB and runs through its slow path, which must leave the
+ * flags pending the way the hot path does (as the operands that give them). */
+static const uint8_t code_flags_rs[3][14] = {
+    { 0x03, 0x06, 0x8b, 0x4e, 0x04, 0x8b, 0x96, 0x00, 0x20, 0x00, 0x00, 0x01, 0xdb, 0xf4 },
+    { 0x2b, 0x06, 0x8b, 0x4e, 0x04, 0x8b, 0x96, 0x00, 0x20, 0x00, 0x00, 0x01, 0xdb, 0xf4 },
+    { 0x33, 0x06, 0x8b, 0x4e, 0x04, 0x8b, 0x96, 0x00, 0x20, 0x00, 0x00, 0x01, 0xdb, 0xf4 } };
+
+static void test_jit_slow_path_leaves_flags_pending_like_the_hot_path(void **state)
+{
+    (void)state;
+    /* 0x80000000 + 0x80000000: CF, ZF, OF, PF; 0x7FFFFFFF - 0x80000000: CF, SF, OF, PF;
+     * 0x7FFFFFFF ^ 0x80000001: SF alone. */
+    static const uint32_t eax0[3] = { 0x80000000u, 0x7FFFFFFFu, 0x7FFFFFFFu };
+    static const uint32_t mem0[3] = { 0x80000000u, 0x80000000u, 0x80000001u };
+    static const uint32_t want[3] = { F_CF | F_ZF | F_OF | F_PF, F_CF | F_SF | F_OF | F_PF, F_SF };
+    for (int k = 0; k < 3; k++) {
+        struct pair p = pair_new(1, code_flags_rs[k], sizeof(code_flags_rs[k]));
+        pair_poke(&p, 0x200000, &mem0[k], 4);
+        for (int q = 0; q < 2; q++) {
+            struct cpu *c = q ? p.jh->c : p.ref->c;
+            c->seg[S_DS].limit = 0x200FFF;
+            c->r[R_ESI] = 0x200000;
+            c->r[R_EAX] = eax0[k];
+            c->r[R_EBX] = 1;
+            c->eflags = F_FIXED1 | F_AF;
+        }
+        run_both(&p, 100);
+        assert_int_equal(p.jh->c->eip, H_HANDLER + 1); /* the #GP was delivered */
+        uint32_t pushed = h_peek(p.jh, p.jh->c->r[R_ESP] + 12, 4); /* error code, EIP, CS, EFLAGS */
+        assert_int_equal(pushed & (F_CF | F_PF | F_ZF | F_SF | F_OF), want[k]);
+        assert_true(p.j->stats.slow_mem >= 2);
+        pair_free(&p);
+    }
+}
+
 /* An external interrupt raised between runs is taken at the same boundary by both. */
 static int ack_vec(void *opaque)
 {
@@ -605,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_jit_invalidated_block_never_reached_by_inline_lookup),
         cmocka_unit_test(test_jit_cross_page_exit_after_remap_of_target_page),
         cmocka_unit_test(test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill),
+        cmocka_unit_test(test_jit_slow_path_leaves_flags_pending_like_the_hot_path),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_cache_flush_when_full),
         cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),
