@@ -8,8 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "harness.h"
-#include "../../jit/jit_internal.h"
+#include "jit_pair.h"
 
 /* Bytes assembled with nasm from the sources quoted above each array. */
 /* loop16 (bits 16, org 0x1000): a real-mode loop of 32-bit ALU ops, loads and stores through
@@ -33,69 +32,34 @@ static const uint8_t code_loop32[] = {   0xbe, 0x00, 0x00, 0x00, 0x00, 0xbf, 0x0
 static const uint8_t code_smc_loop[] = {   0xb9, 0x32, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x83, 0xc0, 0x01, 0x88, 0x0d,  0x09, 0x10, 0x00, 0x00, 0x49, 0x75, 0xf4, 0xf4 };
 static const uint8_t code_smc_next[] = {   0xb9, 0x05, 0x00, 0x00, 0x00, 0xc6, 0x05, 0x0d, 0x10, 0x00, 0x00, 0x2a,  0xb0, 0x07, 0x88, 0xc3, 0xc7, 0x05, 0x1d, 0x10, 0x00, 0x00, 0x78, 0x56,  0x34, 0x12, 0x90, 0x90, 0xba, 0x00, 0x00, 0x00, 0x00, 0xf4 };
 
-struct pair {
-    struct harness *ref; /* the interpreter */
-    struct harness *jh;  /* the JIT */
-    struct jit *j;
-};
-
-/* The same bytes into both machines' memory. */
-static void pair_poke(struct pair *p, uint32_t addr, const void *buf, size_t len)
-{
-    h_poke(p->ref, addr, buf, len);
-    h_poke(p->jh, addr, buf, len);
-}
-
 static struct pair pair_new(int mode32, const uint8_t *code, size_t len)
 {
-    struct pair p = { h_new(mode32), h_new(mode32), NULL };
-    h_code(p.ref, 0x1000, code, len);
-    h_code(p.jh, 0x1000, code, len);
+    struct pair p = pair_open(mode32, code, len);
     /* Some initial data for the loops to read. */
     for (uint32_t a = 0; a < 0x1000; a += 4) {
         uint32_t v = a * 2654435761u;
         pair_poke(&p, 0x2000 + a, &v, 4);
         pair_poke(&p, 0x200000 + a, &v, 4);
     }
-    p.j = jit_create(p.jh->c, 0);
-    assert_non_null(p.j);
     return p;
-}
-
-static void pair_free(struct pair *p)
-{
-    jit_destroy(p->j);
-    h_free(p->ref);
-    h_free(p->jh);
 }
 
 static void assert_same_state(struct pair *p)
 {
     const struct cpu *a = p->ref->c, *b = p->jh->c;
-    for (int i = 0; i < 8; i++)
-        assert_int_equal(a->r[i], b->r[i]);
-    assert_int_equal(a->eip, b->eip);
-    assert_int_equal(a->eflags, b->eflags);
-    assert_int_equal(a->icount, b->icount);
-    assert_int_equal(a->tsc, b->tsc);
-    assert_int_equal(a->halted, b->halted);
+    pair_assert_same(p);
     assert_int_equal(a->last_fault, b->last_fault);
     assert_int_equal(a->seg[S_CS].sel, b->seg[S_CS].sel);
-    static uint8_t ma[1 << 20], mb[1 << 20];
-    phys_read_buf(&p->ref->m->mem, 0, ma, sizeof(ma));
-    phys_read_buf(&p->jh->m->mem, 0, mb, sizeof(mb));
+    uint8_t ma[0x2000], mb[0x2000];
+    phys_read_buf(&p->ref->m->mem, 0x200000, ma, sizeof(ma));
+    phys_read_buf(&p->jh->m->mem, 0x200000, mb, sizeof(mb));
     assert_memory_equal(ma, mb, sizeof(ma));
-    phys_read_buf(&p->ref->m->mem, 0x200000, ma, 0x2000);
-    phys_read_buf(&p->jh->m->mem, 0x200000, mb, 0x2000);
-    assert_memory_equal(ma, mb, 0x2000);
 }
 
 /* Runs both until HLT (or n steps) and compares. */
 static void run_both(struct pair *p, uint64_t n)
 {
-    int ra = cpu_run(p->ref->c, n);
-    int rb = jit_run(p->j, p->jh->c, n);
-    assert_int_equal(ra, rb);
+    pair_run(p, n);
     assert_same_state(p);
 }
 
@@ -317,12 +281,15 @@ static const uint8_t code_remap[] = { 0xb9, 0x90, 0x01, 0x00, 0x00, 0x31, 0xdb, 
 static const uint8_t code_remap_1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
 static const uint8_t code_remap_2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
 
-/* Both machines: paging on (PD at 0x10000, PT at 0x11000: the first 4 MiB identity-mapped), and
- * code_remap_1 and _2 at physical 0x5000 and 0x6000. */
-static void remap_setup(struct pair *p)
+/* Runs a remap program on both machines: paging on (PD at 0x10000, PT at 0x11000: the first
+ * 4 MiB identity-mapped), code_remap_1 and _2 at physical 0x5000 and 0x6000. EBX must end as the
+ * sum over ecx 400..1 of (1 + ecx) before the remap, (2 + ecx) after, plus (10 + ecx) a pass
+ * when refill (remap_refill's extra call); at least min_hits inline lookups must have hit. */
+static void run_remap(const uint8_t *code, size_t len, int refill, uint64_t min_hits)
 {
+    struct pair p = pair_new(1, code, len);
     for (int k = 0; k < 2; k++) {
-        struct harness *h = k ? p->jh : p->ref;
+        struct harness *h = k ? p.jh : p.ref;
         uint32_t pde = 0x11000 | 7;
         h_poke(h, 0x10000, &pde, 4);
         for (uint32_t a = 0; a < 0x400000; a += 0x1000) {
@@ -334,22 +301,20 @@ static void remap_setup(struct pair *p)
         h->c->cr[3] = 0x10000;
         h->c->cr[0] |= CR0_PG;
     }
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    uint32_t want = 0;
+    for (uint32_t c = 400; c >= 1; c--)
+        want += (refill ? 10 + c : 0) + (c >= 200 ? 1 : 2) + c;
+    assert_int_equal(p.jh->c->r[R_EBX], want);
+    assert_true(p.j->stats.ic_hits > min_hits);
+    pair_free(&p);
 }
 
 static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
 {
     (void)state;
-    struct pair p = pair_new(1, code_remap, sizeof(code_remap));
-    remap_setup(&p);
-    run_both(&p, 100000);
-    assert_int_equal(p.jh->c->halted, 1);
-    /* sum of (1 + ecx) for ecx 400..200, then (2 + ecx) for 199..1 */
-    uint32_t want = 0;
-    for (uint32_t c = 400; c >= 1; c--)
-        want += (c >= 200 ? 1 : 2) + c;
-    assert_int_equal(p.jh->c->r[R_EBX], want);
-    assert_true(p.j->stats.ic_hits > 300);
-    pair_free(&p);
+    run_remap(code_remap, sizeof(code_remap), 0, 300);
 }
 
 /* remap_refill: as remap, but each pass first CALLs 0x5005 (add eax,ecx / ret on either page),
@@ -368,17 +333,7 @@ static const uint8_t code_remap_refill[] = {
 static void test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill(void **state)
 {
     (void)state;
-    struct pair p = pair_new(1, code_remap_refill, sizeof(code_remap_refill));
-    remap_setup(&p);
-    run_both(&p, 100000);
-    assert_int_equal(p.jh->c->halted, 1);
-    /* (10 + ecx) + (1 + ecx) for ecx 400..200, then (10 + ecx) + (2 + ecx) for 199..1 */
-    uint32_t want = 0;
-    for (uint32_t c = 400; c >= 1; c--)
-        want += 10 + c + (c >= 200 ? 1 : 2) + c;
-    assert_int_equal(p.jh->c->r[R_EBX], want);
-    assert_true(p.j->stats.ic_hits > 600);
-    pair_free(&p);
+    run_remap(code_remap_refill, sizeof(code_remap_refill), 1, 600);
 }
 
 /* flags_rs: op eax,[esi] / mov ecx,[esi+4] / mov edx,[esi+0x2000] / add ebx,ebx / hlt, with

@@ -8,8 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "harness.h"
-#include "../../jit/jit_internal.h"
+#include "jit_pair.h"
 
 /* loop (bits 32, org 0x1000), 150 passes over doubles and integers at ESI (pseudo-random bits:
  * normals, denormals, NaNs and infinities alike), results stored at EDI:
@@ -39,35 +38,16 @@ static const uint8_t code_loop[] = {
 static const uint8_t code_faults[] = { 0xdb, 0xe3, 0xd9, 0xe8, 0xdd, 0x1d, 0x00, 0x70, 0x00, 0x00, 0xdd, 0x05, 0x00,
                                        0x70, 0x00, 0x00, 0xdd, 0x05, 0x00, 0x70, 0x00, 0x00, 0xf4 };
 
-struct pair {
-    struct harness *ref; /* the interpreter */
-    struct harness *jh;  /* the JIT */
-    struct jit *j;
-};
-
 static struct pair pair_new(const uint8_t *code, size_t len)
 {
-    struct pair p = { h_new(1), h_new(1), NULL };
-    struct harness *hs[2] = { p.ref, p.jh };
-    for (int k = 0; k < 2; k++) {
-        h_catch_all(hs[k]);
-        h_code(hs[k], 0x1000, code, len);
-        hs[k]->c->cr[0] |= CR0_NE; /* unmasked x87 exceptions as #MF */
-        for (uint32_t a = 0; a < 0x1000; a += 4) {
-            uint32_t v = a * 2654435761u ^ (a << 20);
-            h_poke(hs[k], 0x2000 + a, &v, 4);
-        }
+    struct pair p = pair_open(1, code, len);
+    p.ref->c->cr[0] |= CR0_NE; /* unmasked x87 exceptions as #MF */
+    p.jh->c->cr[0] |= CR0_NE;
+    for (uint32_t a = 0; a < 0x1000; a += 4) {
+        uint32_t v = a * 2654435761u ^ (a << 20);
+        pair_poke(&p, 0x2000 + a, &v, 4);
     }
-    p.j = jit_create(p.jh->c, 0);
-    assert_non_null(p.j);
     return p;
-}
-
-static void pair_free(struct pair *p)
-{
-    jit_destroy(p->j);
-    h_free(p->ref);
-    h_free(p->jh);
 }
 
 static void assert_same_fpu(const struct x87 *a, const struct x87 *b)
@@ -87,26 +67,14 @@ static void assert_same_fpu(const struct x87 *a, const struct x87 *b)
 static void assert_same_state(struct pair *p)
 {
     const struct cpu *a = p->ref->c, *b = p->jh->c;
-    for (int i = 0; i < 8; i++)
-        assert_int_equal(a->r[i], b->r[i]);
-    assert_int_equal(a->eip, b->eip);
-    assert_int_equal(a->eflags, b->eflags);
-    assert_int_equal(a->icount, b->icount);
-    assert_int_equal(a->tsc, b->tsc);
-    assert_int_equal(a->halted, b->halted);
+    pair_assert_same(p);
     assert_int_equal(a->cr[0], b->cr[0]);
     assert_same_fpu(&a->fpu, &b->fpu);
-    static uint8_t ma[1 << 20], mb[1 << 20];
-    phys_read_buf(&p->ref->m->mem, 0, ma, sizeof(ma));
-    phys_read_buf(&p->jh->m->mem, 0, mb, sizeof(mb));
-    assert_memory_equal(ma, mb, sizeof(ma));
 }
 
 static void run_both(struct pair *p, uint64_t n)
 {
-    int ra = cpu_run(p->ref->c, n);
-    int rb = jit_run(p->j, p->jh->c, n);
-    assert_int_equal(ra, rb);
+    pair_run(p, n);
     assert_same_state(p);
 }
 
