@@ -64,6 +64,11 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
         fprintf(out, "   -- the instruction at %08X crosses into the next page: the interpreter fetches and runs it "
                      "(jit_helper_tail), then the inline lookup\n", l->eip);
         break;
+    case JL_REPROBE:
+        insn_name(name, sizeof(name), g, guest, eips, l->insn);
+        fprintf(out, "   -- full TLB probe of instruction %u (%s): its access is not in the page of the last probe\n",
+                l->insn, name);
+        break;
     case JL_COLD:
         insn_name(name, sizeof(name), g, guest, eips, l->insn);
         fprintf(out, "   -- cold code: TLB slow path of instruction %u (%s): calls the interpreter's handler\n", l->insn,

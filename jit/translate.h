@@ -38,6 +38,11 @@ struct cold {
      * guest register rs_reg): the slow path stores the same operands, derived from the
      * register before and after the handler (a sum less its first addend is the second). */
     uint8_t rs_op, rs_reg;
+    /* A probe that first compares with the page of the block's last one (translate_inline.c,
+     * probe): its branch to the full probe, emitted out of line, and where that returns. */
+    uint8_t *rp_from, *rp_back;
+    int rp_write, rp_size;
+    unsigned rp_keep;     /* what its full probe keeps (probe_tlb) */
 };
 
 struct tctx {
@@ -61,6 +66,11 @@ struct tctx {
      * (pflags & pkeep) makes them current. pclear 0: nothing pending. */
     uint32_t pkeep, pclear;
     struct fsrc fs; /* the pending flags are not in pflags yet but follow from saved operands */
+    /* A kept page (translate_inline.c, probe): bit 0, j->grp_page[0] and grp_addend[0] hold a
+     * page the TLB gave for reading, on every path to this point; bit 1, [1] for writing.
+     * Cleared after any call into C. */
+    uint8_t grp;
+    int8_t grp_key[2]; /* the register (probe_key) whose accesses use them */
     uint32_t eips[JIT_MAX_INSNS + 1]; /* EIP of each instruction, and the one after the last */
     uint8_t *fix[3 * JIT_MAX_INSNS + 8]; /* rel32 fields to point at the "no chain" return */
     int nfix;
@@ -98,6 +108,7 @@ void tr_cpu_current(struct tctx *t);
 static inline void tr_forget_registers(struct tctx *t)
 {
     t->cached = t->dirty = 0;
+    t->grp = 0; /* and C may have replaced TLB entries: the next access probes in full */
 }
 void tr_emit_cold(struct tctx *t);
 

@@ -728,11 +728,6 @@ static int seg_ok(const struct tctx *t, int s)
     return (t->mode & (1u << (JM_SIMPLE_SHIFT + s))) && t->ncold + 2 <= (int)(sizeof(t->cold) / sizeof(t->cold[0]));
 }
 
-/* EAX holds an offset in segment s: the limit check (unless flat), the base, and the TLB probe
- * of an access of size bytes (write: the write tag, which also vouches for reads). On a hit
- * RDX + RAX is the host address; anything else (a miss, MMIO, a code page, a limit or page
- * fault) goes to the cold stub returned, which runs the whole instruction through its handler.
- * Nothing of the guest state may change before the probe. */
 /* A branch of the hot path to cd (its rel32 field), patched when cd is emitted. */
 static void to_cold(struct tctx *t, struct cold *cd, uint8_t *field)
 {
@@ -758,21 +753,17 @@ static struct cold *new_cold(struct tctx *t)
     cd->fused_cc = -1;
     cd->dirty = t->dirty;
     cd->rs_op = FS_NONE;
+    cd->rp_from = cd->rp_back = NULL;
     return cd;
 }
 
-static struct cold *probe(struct tctx *t, int s, int write, int size)
+/* The TLB probe proper: EAX holds the linear address of an access of size bytes (write: by the
+ * write tag, which also vouches for reads); on a hit RDX holds the entry's addend, else the
+ * code goes to cd. keep: the page and the addend are kept for later reads (bit 0) and writes
+ * (bit 1, only when write). */
+static void probe_tlb(struct tctx *t, struct cold *cd, int write, int size, unsigned keep)
 {
     struct emit *e = &t->e;
-    struct cold *cd = new_cold(t);
-    if (!(t->mode & (1u << (JM_FLAT_SHIFT + s)))) {
-        int32_t sr = CPU_OFF(seg[0]) + s * (int32_t)sizeof(struct segreg);
-        emit_op_mem(e, 8, 0x8D, H_RCX, H_RAX, size - 1);                  /* lea rcx, [rax + size - 1] */
-        emit_op_mem(e, 4, 0x8B, H_RDX, H_RBX, sr + (int32_t)offsetof(struct segreg, limit));
-        emit_op_rr(e, 8, 0x39, H_RDX, H_RCX);                              /* cmp rcx, rdx */
-        to_cold(t, cd, emit_jcc32(e, CC_A, NULL));
-        emit_op_mem(e, 4, 0x03, H_RAX, H_RBX, sr + (int32_t)offsetof(struct segreg, base));
-    }
     /* The TLB entry of this privilege class for the page. */
     int32_t ent = CPU_OFF(tlb.e[0][0]) + ((t->mode >> JM_CPL_SHIFT & 3) == 3 ? (int32_t)(TLB_SIZE * sizeof(struct tlb_entry)) : 0);
     int32_t tag = ent + (write ? (int32_t)offsetof(struct tlb_entry, write) : (int32_t)offsetof(struct tlb_entry, read));
@@ -786,8 +777,104 @@ static struct cold *probe(struct tctx *t, int s, int write, int size)
     emit_alu_imm_reg(e, 4, 4, H_RDX, TLB_PAGE_MASK);                        /* a page-crossing access misses */
     emit_op_sib(e, 4, 0x3B, H_RDX, H_RBX, H_RCX, 0, tag);
     to_cold(t, cd, emit_jcc32(e, CC_NE, NULL));
+    for (int w = 0; w < 2; w++) /* RDX: the page (the AND cleared the upper half) */
+        if (keep & (1u << w))
+            emit_op_mem(e, 8, 0x89, H_RDX, H_R12, JIT_OFF(grp_page[w]));
     emit_op_sib(e, 8, 0x8B, H_RDX, H_RBX, H_RCX, 0, ent + (int32_t)offsetof(struct tlb_entry, addend));
+    for (int w = 0; w < 2; w++)
+        if (keep & (1u << w))
+            emit_op_mem(e, 8, 0x89, H_RDX, H_R12, JIT_OFF(grp_addend[w]));
+}
+
+/* Which register an access's address comes from, for keeping its page (probe): the base of a
+ * memory operand (8: none, an absolute address), ESP for the stack. A guess only: every use
+ * of a kept page checks the page. */
+static int probe_key(const struct insn *in, int stack)
+{
+    return stack ? R_ESP : in->base == 0xFF ? 8 : in->base & 7;
+}
+
+/* Whether an instruction after t->i in the block may access memory through key (a probe then
+ * keeps its page for them); reads: other than by a plain MOV store. */
+static int memory_later(const struct tctx *t, int key, int reads)
+{
+    for (int k = t->i + 1; k < t->b->ninsn; k++) {
+        const struct insn *in = &t->b->insns[k];
+        unsigned op = in->op;
+        int store = op == 0x88 || op == 0x89 || op == 0xC6 || op == 0xC7;
+        if (in->mem && probe_key(in, 0) == key && !(reads && store))
+            return 1;
+        if (key == R_ESP && ((op >= 0x50 && op <= 0x61) || op == 0x68 || op == 0x6A || op == 0x9C ||
+                             op == 0x9D || op == 0xC2 || op == 0xC3 || op == 0xE8))
+            return 1;
+    }
+    return 0;
+}
+
+/* EAX holds an offset in segment s: the limit check (unless flat), the base, and the TLB probe
+ * of an access of size bytes (write: the write tag, which also vouches for reads). On a hit
+ * RDX + RAX is the host address; anything else (a miss, MMIO, a code page, a limit or page
+ * fault) goes to the cold stub returned, which runs the whole instruction through its handler.
+ * Nothing of the guest state may change before the probe.
+ *
+ * Accesses cluster in a few pages (a stack frame, a structure), so a probe keeps its page and
+ * addend in struct jit (grp_page, grp_addend) when a later instruction may access memory, and
+ * the block's later accesses first compare with that page: four instructions instead of the
+ * TLB's seven; only an access elsewhere makes the full probe, out of line, and keeps its page
+ * in turn. Only probes, which read the TLB, and slow paths, which may replace its entries
+ * (they store a page that matches nothing), change what is kept, so a kept page is one the
+ * TLB still holds, as the interpreter would find it. */
+static struct cold *probe_as(struct tctx *t, int s, int write, int size, int key)
+{
+    struct emit *e = &t->e;
+    struct cold *cd = new_cold(t);
+    if (!(t->mode & (1u << (JM_FLAT_SHIFT + s)))) {
+        int32_t sr = CPU_OFF(seg[0]) + s * (int32_t)sizeof(struct segreg);
+        emit_op_mem(e, 8, 0x8D, H_RCX, H_RAX, size - 1);                  /* lea rcx, [rax + size - 1] */
+        emit_op_mem(e, 4, 0x8B, H_RDX, H_RBX, sr + (int32_t)offsetof(struct segreg, limit));
+        emit_op_rr(e, 8, 0x39, H_RDX, H_RCX);                              /* cmp rcx, rdx */
+        to_cold(t, cd, emit_jcc32(e, CC_A, NULL));
+        emit_op_mem(e, 4, 0x03, H_RAX, H_RBX, sr + (int32_t)offsetof(struct segreg, base));
+    }
+    /* A write's page serves the reads through the same register too (unless reads keep another
+     * register's page, or none follow). */
+    unsigned also_read = write && ((t->grp & 1) ? t->grp_key[0] == key : memory_later(t, key, 1));
+    if ((t->grp & (1u << write)) && t->grp_key[write] == key) {
+        /* (lin ^ page) <= 0x1000 - size: lin in the page with all size bytes; a page of ~0
+         * leaves the XOR above 2^32 */
+        emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);
+        emit_op_mem(e, 8, 0x33, H_RDX, H_R12, JIT_OFF(grp_page[write]));
+        emit_alu_imm_reg(e, 8, 7, H_RDX, (uint32_t)(0x1000 - size));
+        cd->rp_from = emit_jcc32(e, CC_A, NULL);
+        cd->rp_write = write;
+        cd->rp_size = size;
+        cd->rp_keep = (1u << write) | also_read;
+        emit_op_mem(e, 8, 0x8B, H_RDX, H_R12, JIT_OFF(grp_addend[write]));
+        cd->rp_back = e->p;
+        return cd;
+    }
+    /* A page is kept for the first register used for this kind of access (another one's
+     * accesses probe in full, and leave it be). */
+    unsigned keep = !(t->grp & (1u << write)) && memory_later(t, key, 0) ? (1u << write) | also_read : 0;
+    probe_tlb(t, cd, write, size, keep);
+    if (!t->cond) /* kept on every path from here */
+        for (int w = 0; w < 2; w++)
+            if (keep & (1u << w)) {
+                t->grp |= (uint8_t)(1u << w);
+                t->grp_key[w] = (int8_t)key;
+            }
     return cd;
+}
+
+/* probe for instruction t->i's memory operand, and for its stack access. */
+static struct cold *probe(struct tctx *t, int s, int write, int size)
+{
+    return probe_as(t, s, write, size, probe_key(&t->b->insns[t->i], 0));
+}
+
+static struct cold *probe_stack(struct tctx *t, int write, int size)
+{
+    return probe_as(t, S_SS, write, size, R_ESP);
 }
 
 /* The hot path goes on here after cd's slow path, with the guest registers it holds now. */
@@ -960,7 +1047,7 @@ static int stack_op(struct tctx *t, const struct insn *in, int last)
         return 0;
     int push = (op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6A || op == 0xE8;
     stack_offset(t, v, push);
-    struct cold *cd = probe(t, S_SS, push, v);
+    struct cold *cd = probe_stack(t, push, v);
     if (push) {
         if (op >= 0x50 && op <= 0x57)
             load_greg(t, H_RCX, (int)(op & 7), v);
@@ -1364,7 +1451,7 @@ static int leave(struct tctx *t, const struct insn *in)
         return 0;
     load_greg(t, H_RAX, R_EBP, (t->mode & JM_STACK32) ? 4 : 2);
     emit_op_mem(e, 4, 0x8D, H_R8, H_RAX, v); /* lea r8d, [rax + v] */
-    struct cold *cd = probe(t, S_SS, 0, v);
+    struct cold *cd = probe_stack(t, 0, v);
     load_host(e, v);
     stack_commit(t);
     store_greg(t, H_RCX, R_EBP, v);
@@ -1384,7 +1471,7 @@ static int push_rm(struct tctx *t, const struct insn *in)
         return 0;
     load_loc(t, H_RSI, rm_loc(in, v), v, 0);
     stack_offset(t, v, 1);
-    struct cold *cd = probe(t, S_SS, 1, v);
+    struct cold *cd = probe_stack(t, 1, v);
     emit_op_rr(e, 4, 0x89, H_RSI, H_RCX);
     store_host(e, v);
     stack_commit(t);
@@ -1512,7 +1599,7 @@ static int jmp_call_indirect(struct tctx *t, const struct insn *in)
     struct cold *cd;
     if (call) {
         stack_offset(t, v, 1);
-        cd = probe(t, S_SS, 1, v);
+        cd = probe_stack(t, 1, v);
     } else {
         cd = new_cold(t);
     }
@@ -1810,6 +1897,13 @@ void tr_emit_cold(struct tctx *t)
     }
     for (int k = 0; k < t->ncold; k++) {
         struct cold *cd = &t->cold[k];
+        if (cd->rp_from) { /* the full probe of an access outside the kept page, kept in turn */
+            tr_label(t, JL_REPROBE, cd->i, t->eips[cd->i], 1);
+            if (!e->overflow)
+                emit_patch_rel32(cd->rp_from, e->p);
+            probe_tlb(t, cd, cd->rp_write, cd->rp_size, cd->rp_keep);
+            emit_jmp32(e, cd->rp_back);
+        }
         uint8_t *here = e->p;
         tr_label(t, JL_COLD, cd->i, t->eips[cd->i], 1);
         for (int q = 0; q < cd->nj; q++)
@@ -1836,6 +1930,9 @@ void tr_emit_cold(struct tctx *t)
         }
         emit_op_rr(e, 4, 0x85, H_RAX, H_RAX);
         tr_to_nochain(t, emit_jcc32(e, CC_NE, NULL));
+        /* The handler may have replaced TLB entries: no page is kept (probe). */
+        emit_mov_imm_mem(e, 8, H_R12, JIT_OFF(grp_page[0]), 0xFFFFFFFFu);
+        emit_mov_imm_mem(e, 8, H_R12, JIT_OFF(grp_page[1]), 0xFFFFFFFFu);
         /* The handler ran the instruction on struct cpu: the host copies the hot path holds at
          * its resume point are loaded from there. */
         for (int r = 0; r < 8; r++)

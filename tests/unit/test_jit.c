@@ -281,26 +281,32 @@ static const uint8_t code_remap[] = { 0xb9, 0x90, 0x01, 0x00, 0x00, 0x31, 0xdb, 
 static const uint8_t code_remap_1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
 static const uint8_t code_remap_2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xc3 };
 
-/* Runs a remap program on both machines: paging on (PD at 0x10000, PT at 0x11000: the first
- * 4 MiB identity-mapped), code_remap_1 and _2 at physical 0x5000 and 0x6000. EBX must end as the
- * sum over ecx 400..1 of (1 + ecx) before the remap, (2 + ecx) after, plus (10 + ecx) a pass
- * when refill (remap_refill's extra call); at least min_hits inline lookups must have hit. */
-static void run_remap(const uint8_t *code, size_t len, int refill, uint64_t min_hits)
+/* Paging on in both machines: PD at 0x10000, PT at 0x11000, the first 4 MiB identity-mapped. */
+static void paging_on(struct pair *p)
 {
-    struct pair p = pair_new(1, code, len);
     for (int k = 0; k < 2; k++) {
-        struct harness *h = k ? p.jh : p.ref;
+        struct harness *h = k ? p->jh : p->ref;
         uint32_t pde = 0x11000 | 7;
         h_poke(h, 0x10000, &pde, 4);
         for (uint32_t a = 0; a < 0x400000; a += 0x1000) {
             uint32_t pte = a | 7;
             h_poke(h, 0x11000 + (a >> 12) * 4, &pte, 4);
         }
-        h_poke(h, 0x5000, code_remap_1, sizeof(code_remap_1));
-        h_poke(h, 0x6000, code_remap_2, sizeof(code_remap_2));
         h->c->cr[3] = 0x10000;
         h->c->cr[0] |= CR0_PG;
     }
+}
+
+/* Runs a remap program on both machines: paging on, code_remap_1 and _2 at physical 0x5000 and
+ * 0x6000. EBX must end as the sum over ecx 400..1 of (1 + ecx) before the remap, (2 + ecx)
+ * after, plus (10 + ecx) a pass when refill (remap_refill's extra call); at least min_hits
+ * inline lookups must have hit. */
+static void run_remap(const uint8_t *code, size_t len, int refill, uint64_t min_hits)
+{
+    struct pair p = pair_new(1, code, len);
+    paging_on(&p);
+    pair_poke(&p, 0x5000, code_remap_1, sizeof(code_remap_1));
+    pair_poke(&p, 0x6000, code_remap_2, sizeof(code_remap_2));
     run_both(&p, 100000);
     assert_int_equal(p.jh->c->halted, 1);
     uint32_t want = 0;
@@ -334,6 +340,36 @@ static void test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill(void 
 {
     (void)state;
     run_remap(code_remap_refill, sizeof(code_remap_refill), 1, 600);
+}
+
+/* kept_page (paging on): each pass rewrites the PTE of linear 0x100000 without INVLPG, loads
+ * from that page (its TLB entry still has the old mapping; the page is kept for the block's
+ * later accesses), loads from a page with the same TLB index (a slow path whose fill evicts the
+ * first page's entry), then adds from the first page again: the interpreter walks the page
+ * tables afresh and reads the new mapping, so the JIT must not use the kept page once a slow
+ * path has run. Then the PTE is put back, INVLPG'd and the old mapping loaded into the TLB.
+ *   mov ecx,2 / mov esi,0x100000 / mov edi,PT + 0x100*4 / mov ebp,0x200000 / xor ebx,ebx /
+ *   .l: mov dword [edi],0x380007 / mov eax,[esi] / mov edx,[ebp] / add ebx,[esi+4] /
+ *   mov dword [edi],0x100007 / add ebp,0x100000 / invlpg [esi] / mov eax,[esi] / dec ecx /
+ *   jnz .l / hlt */
+static const uint8_t code_kept_page[] = {
+    0xb9, 0x02, 0x00, 0x00, 0x00, 0xbe, 0x00, 0x00, 0x10, 0x00, 0xbf, 0x00, 0x14, 0x01, 0x00, 0xbd,
+    0x00, 0x00, 0x20, 0x00, 0x31, 0xdb, 0xc7, 0x07, 0x07, 0x00, 0x38, 0x00, 0x8b, 0x06, 0x8b, 0x55,
+    0x00, 0x03, 0x5e, 0x04, 0xc7, 0x07, 0x07, 0x00, 0x10, 0x00, 0x81, 0xc5, 0x00, 0x00, 0x10, 0x00,
+    0x0f, 0x01, 0x3e, 0x8b, 0x06, 0x49, 0x75, 0xde, 0xf4 };
+
+static void test_jit_kept_page_dropped_after_slow_path_refills_tlb(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_kept_page, sizeof(code_kept_page));
+    paging_on(&p);
+    uint32_t old_map = 0x1111, new_map = 0x2222;
+    pair_poke(&p, 0x100004, &old_map, 4);
+    pair_poke(&p, 0x380004, &new_map, 4);
+    run_both(&p, 1000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->r[R_EBX], 2 * new_map);
+    pair_free(&p);
 }
 
 /* flags_rs: op eax,[esi] / mov ecx,[esi+4] / mov edx,[esi+0x2000] / add ebx,ebx / hlt, with
@@ -599,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_jit_cross_page_exit_after_remap_of_target_page),
         cmocka_unit_test(test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill),
         cmocka_unit_test(test_jit_slow_path_leaves_flags_pending_like_the_hot_path),
+        cmocka_unit_test(test_jit_kept_page_dropped_after_slow_path_refills_tlb),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_cache_flush_when_full),
         cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),
