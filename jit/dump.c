@@ -66,7 +66,7 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
         break;
     case JL_REPROBE:
         insn_name(name, sizeof(name), g, guest, eips, l->insn);
-        fprintf(out, "   -- full TLB probe of instruction %u (%s): its access is not in the page of the last probe\n",
+        fprintf(out, "   -- full TLB probe of instruction %u (%s): its access is not in the kept page\n",
                 l->insn, name);
         break;
     case JL_COLD:

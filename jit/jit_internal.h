@@ -125,9 +125,9 @@ struct jit {
     uint64_t tlb_flushes;     /* c->tlb.flushes when the running block was entered */
     uint64_t pflags;          /* flags a block computed and has not yet merged into EFLAGS (translate_inline.c) */
     uint32_t fsrc[2];         /* or the operands that give them, when only a slow path may read them */
-    /* The page of a block's last TLB probe for reading ([0]) and for writing ([1]), and its
-     * addend: later accesses in that page skip the TLB (translate_inline.c, probe). A page of
-     * ~0 matches nothing: slow paths, which may replace TLB entries, store it. */
+    /* The page a block's probe kept for reading ([0]) and for writing ([1]), and its addend:
+     * the block's later accesses in that page skip the TLB (translate_inline.c, probe). A page
+     * of ~0 matches nothing: slow paths, which may replace TLB entries, store it. */
     uint64_t grp_page[2], grp_addend[2];
     /* The mode of the blocks running (jit_run sets it on entry from the dispatcher; chaining
      * and the inline lookup keep to it, anything that changes it leaves through the dispatcher)
@@ -235,7 +235,7 @@ enum jit_label_kind {
     JL_EXIT,      /* exit to eip (or, with eip_known 0, to EIP as the code left it): to the dispatcher */
     JL_LOOKUP,    /* exit through the inline lookup: the next block if the jump cache has it */
     JL_COLD,      /* the out-of-line slow path of instruction insn's inline memory access */
-    JL_REPROBE,   /* the full TLB probe of insn's access, when it is not in the last probe's page */
+    JL_REPROBE,   /* the full TLB probe of insn's access, when it is not in the kept page */
     JL_TAIL,      /* the instruction at eip crosses into the next page: cpu_step runs it */
 };
 

@@ -38,8 +38,8 @@ struct cold {
      * guest register rs_reg): the slow path stores the same operands, derived from the
      * register before and after the handler (a sum less its first addend is the second). */
     uint8_t rs_op, rs_reg;
-    /* A probe that first compares with the page of the block's last one (translate_inline.c,
-     * probe): its branch to the full probe, emitted out of line, and where that returns. */
+    /* A probe that first compares with the kept page (translate_inline.c, probe): its branch
+     * to the full probe, emitted out of line, and where that returns. */
     uint8_t *rp_from, *rp_back;
     int rp_write, rp_size;
     unsigned rp_keep;     /* what its full probe keeps (probe_tlb) */

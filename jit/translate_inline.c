@@ -817,13 +817,14 @@ static int memory_later(const struct tctx *t, int key, int reads)
  * fault) goes to the cold stub returned, which runs the whole instruction through its handler.
  * Nothing of the guest state may change before the probe.
  *
- * Accesses cluster in a few pages (a stack frame, a structure), so a probe keeps its page and
- * addend in struct jit (grp_page, grp_addend) when a later instruction may access memory, and
- * the block's later accesses first compare with that page: four instructions instead of the
- * TLB's seven; only an access elsewhere makes the full probe, out of line, and keeps its page
- * in turn. Only probes, which read the TLB, and slow paths, which may replace its entries
- * (they store a page that matches nothing), change what is kept, so a kept page is one the
- * TLB still holds, as the interpreter would find it. */
+ * Accesses cluster in a few pages (a stack frame, a structure), so the first probe through a
+ * register (probe_key) keeps its page and addend in struct jit (grp_page, grp_addend) when
+ * later instructions of the block access memory through that register too, and those compare
+ * with the kept page first: five instructions instead of the TLB probe's eight. Only an access
+ * elsewhere makes the full probe, out of line, and keeps its page in turn. Only probes, which
+ * read the TLB, and slow paths, which may replace its entries (they store a page that matches
+ * nothing), change what is kept, so a kept page is one the TLB still holds, as the interpreter
+ * would find it. */
 static struct cold *probe_as(struct tctx *t, int s, int write, int size, int key)
 {
     struct emit *e = &t->e;
