@@ -123,7 +123,7 @@ static uint8_t *code_start(struct jit *j, struct jit_block *b, size_t *room)
         return NULL;
     uint8_t *h = j->code + j->code_used;
     memcpy(h, &b, sizeof(b));
-    memcpy(h + sizeof(b), &b->host, sizeof(b->host));
+    memcpy(h + JIT_CODE_HEADER_HOST, &b->host, sizeof(b->host));
     *room = j->code_size - j->code_used - JIT_CODE_HEADER;
     return h + JIT_CODE_HEADER;
 }

@@ -326,7 +326,7 @@ static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
 /* remap_refill: as remap, but each pass first CALLs 0x5005 (add eax,ecx / ret on either page),
  * so that after the remap the fetch TLB holds the new mapping again when CALL 0x5000 looks up
  * its block inline: the jump cache's entry for 0x5000, older than the TLB change, still names
- * the block of the old page, which the lookup must refuse on its host or physical address.
+ * the block of the old page, which the lookup must refuse on its host address.
  *   mov ecx,400 / xor ebx,ebx / .l: mov eax,10 / call 0x5005 / add ebx,eax / call 0x5000 /
  *   add ebx,eax / cmp ecx,200 / jne .n / mov dword [PT + 5*4],0x6007 / invlpg [0x5000] /
  *   .n: dec ecx / jnz .l / hlt */
