@@ -574,6 +574,10 @@ static void szp_of(struct emit *e, int hreg, int size, int dst)
     emit_alu_imm_reg(e, 4, 4, dst, F_SF | F_ZF | F_PF);
 }
 
+/* How the flags of ALU op k (0 add .. 7 cmp) follow from its operands (flags_by_operands);
+ * ADC and SBB also need the carry in, so they save their flags. */
+static const uint8_t alu_fs_op[8] = { FS_ADD, FS_RESULT, FS_NONE, FS_NONE, FS_RESULT, FS_SUB, FS_RESULT, FS_CMP };
+
 /* ALU op k (0 add, 1 or, 2 adc, 3 sbb, 4 and, 5 sub, 6 xor, 7 cmp) on guest register dst with
  * the source in host register src (or the immediate, src < 0). */
 static void alu(struct tctx *t, int k, int dst, int size, int src, uint32_t imm, int last)
@@ -593,9 +597,8 @@ static void alu(struct tctx *t, int k, int dst, int size, int src, uint32_t imm,
     int logic = k == 1 || k == 4 || k == 6;
     if (!flags_live(t, MASK6, last))
         return; /* materialized only when needed */
-    static const uint8_t fs_op[8] = { FS_ADD, FS_RESULT, FS_NONE, FS_NONE, FS_RESULT, FS_SUB, FS_RESULT, FS_CMP };
     uint32_t keep = logic ? MASK6 & ~F_AF : MASK6;
-    if (fs_op[k] && flags_by_operands(t, fs_op[k], dst, size, src, imm, keep, MASK6, last))
+    if (alu_fs_op[k] && flags_by_operands(t, alu_fs_op[k], dst, size, src, imm, keep, MASK6, last))
         return;
     merge_flags(t, keep, MASK6, last);
 }
@@ -985,12 +988,12 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
         /* The cold path leaves the handler's flags in EFLAGS, so dead flags may be skipped. */
         /* A Jcc right after may take its condition from DL, which the slow path sets too. */
         int last = t->i == t->b->ninsn - 1;
-        static const uint8_t rs_op[8] = { FS_ADD, FS_RESULT, FS_NONE, FS_NONE, FS_RESULT, FS_SUB, FS_RESULT, FS_NONE };
+        /* CMP leaves its register as it was: the slow path could not derive its operands */
+        int rs_op = kind == 1 && size == 4 && alu_fs_op[k] != FS_CMP ? alu_fs_op[k] : FS_NONE;
         if (!flags_live(t, kind == 5 ? MASK6 & ~F_CF : MASK6, last))
             t->fused_cc = -1;
-        else if (kind == 1 && size == 4 && rs_op[k] &&
-                 flags_by_operands(t, rs_op[k], in->reg, 4, H_RCX, 0, keep, MASK6, last)) {
-            cd->rs_op = rs_op[k]; /* ALU reg, r/m32 whose flags only slow paths may read */
+        else if (rs_op && flags_by_operands(t, rs_op, in->reg, 4, H_RCX, 0, keep, MASK6, last)) {
+            cd->rs_op = (uint8_t)rs_op; /* ALU reg, r/m32 whose flags only slow paths may read */
             cd->rs_reg = (uint8_t)in->reg;
         } else {
             merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, last);
