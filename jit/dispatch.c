@@ -125,6 +125,10 @@ struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_
     counts_anchor(c, j);
     struct jit_exit *x = (struct jit_exit *)(void *)j->enter(c, j, b->code);
     counts_sync(c, j);
+    if (j->pmask) { /* flags the last block left pending (translate_inline.c, tr_flags_out) */
+        c->eflags = (c->eflags & ~(j->pmask >> 16)) | ((uint32_t)j->pflags & j->pmask & 0xFFFF);
+        j->pmask = 0;
+    }
     return x;
 }
 

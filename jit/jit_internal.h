@@ -124,6 +124,11 @@ struct jit {
     uint8_t interp_next;      /* an inline access faulted: the interpreter runs that instruction again */
     uint64_t tlb_flushes;     /* c->tlb.flushes when the running block was entered */
     uint64_t pflags;          /* flags a block computed and has not yet merged into EFLAGS (translate_inline.c) */
+    /* Flags a block left pending at its exit, for the next block (chained or found by the
+     * inline lookup) or the dispatcher: EFLAGS = (EFLAGS & ~(pmask >> 16)) | (pflags & pmask &
+     * 0xFFFF) makes them current; 0 when nothing is pending. Only translated code leaves it
+     * nonzero, and jit_enter_block merges it before C sees the CPU. */
+    uint32_t pmask;
     uint32_t fsrc[2];         /* or the operands that give them, when only a slow path may read them */
     /* The page a block's probe kept for reading ([0]) and for writing ([1]), and its addend:
      * the block's later accesses in that page skip the TLB (translate_inline.c, probe). A page

@@ -50,7 +50,7 @@ void tr_label(struct tctx *t, int kind, int insn, uint32_t eip, int eip_known)
 
 void tr_lookup_exit(struct tctx *t)
 {
-    tr_cpu_current(t); /* the next block (or the dispatcher) reads struct cpu */
+    tr_cpu_exit(t); /* the next block (or the dispatcher) reads struct cpu */
     tr_label(t, JL_LOOKUP, t->i, 0, 0);
     emit_call32(&t->e, t->j->ic_stub);
     emit_jmp_reg(&t->e, H_RAX);
@@ -59,7 +59,7 @@ void tr_lookup_exit(struct tctx *t)
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 {
     struct jit_block *b = t->b;
-    tr_cpu_current(t);
+    tr_cpu_exit(t);
     tr_counts(t, counted);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
     /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
@@ -225,6 +225,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
      * stop requests, interrupts and NMIs come only from device code, which runs only inside a
      * helper, and every helper leaves the block when one is pending (events_pending); timers
      * and host input are looked at between slices, which end the budget (machine_run). */
+    t->carry = CARRY_LIVE; /* what the block before left pending (translate_inline.c) */
     tr_label(t, JL_PROLOGUE, 0, b->eip, 1);
     emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)(n + tail));
     tr_to_nochain(t, emit_jcc32(&t->e, CC_L, NULL));

@@ -12,6 +12,8 @@
 
 /* Pending flags kept as the operands that produce them (translate_inline.c, flags_by_operands):
  * j->fsrc[0] is operand A, j->fsrc[1] operand B unless B is the immediate. */
+enum { CARRY_NONE, CARRY_LIVE, CARRY_STALE };
+
 enum { FS_NONE, FS_ADD, FS_SUB, FS_CMP, FS_TEST, FS_RESULT, FS_INC, FS_DEC };
 struct fsrc {
     uint8_t op;    /* FS_*: how A and B give the flags (FS_NONE: they are in j->pflags) */
@@ -32,6 +34,7 @@ struct cold {
     uint8_t dirty;        /* those newer than struct cpu when the slow path is entered */
     uint32_t pkeep, pclear; /* the flags pending when the slow path is entered */
     struct fsrc fs;         /* and where they are */
+    uint8_t carry;          /* and the block's carried flags (CARRY_*) */
     int rpend;            /* flags are pending at resume */
     int fused_cc;         /* >= 0: the hot path set DL to this condition for the Jcc after */
     /* The hot path left its flags pending as operands (FS_ADD, FS_SUB or FS_RESULT of 32-bit
@@ -66,6 +69,12 @@ struct tctx {
      * (pflags & pkeep) makes them current. pclear 0: nothing pending. */
     uint32_t pkeep, pclear;
     struct fsrc fs; /* the pending flags are not in pflags yet but follow from saved operands */
+    /* Flags carried in from the block before (j->pmask, translate_inline.c): CARRY_LIVE at
+     * block entry, while j->pmask and j->pflags may describe flags still to be merged (the
+     * block has none pending of its own then); CARRY_STALE once the block's own flags replaced
+     * all of them in j->pflags without a merge, so that j->pmask must be zeroed before anything
+     * outside the block reads it; CARRY_NONE when j->pmask is 0. */
+    uint8_t carry;
     /* A kept page (translate_inline.c, probe): bit 0, j->grp_page[0] and grp_addend[0] hold a
      * page the TLB gave for reading, on every path to this point; bit 1, [1] for writing.
      * Cleared after any call into C. */
@@ -103,6 +112,9 @@ void tr_spill_all(struct tctx *t);
 /* struct cpu made current (pending flags merged, dirty registers written back; uses EAX): before
  * a call into C or an exit. */
 void tr_cpu_current(struct tctx *t);
+/* The same before a block exit, but pending flags are left in j->pflags and described by
+ * j->pmask (one store) for whatever runs next to merge where it reads them. */
+void tr_cpu_exit(struct tctx *t);
 /* A call into C (after tr_spill_all): the host copies of guest registers are gone (and the
  * guest's may have changed). */
 static inline void tr_forget_registers(struct tctx *t)

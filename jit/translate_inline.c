@@ -76,6 +76,14 @@ void tr_cpu_current(struct tctx *t)
     tr_spill_all(t);
 }
 
+static void tr_flags_out(struct tctx *t);
+
+void tr_cpu_exit(struct tctx *t)
+{
+    tr_flags_out(t);
+    tr_spill_all(t);
+}
+
 /* Code that only some paths run: the branch on host condition hcc that skips it (patched by the
  * caller at cond_end), with every dirty register written back before it (the stores leave the
  * host's flags alone). */
@@ -329,8 +337,39 @@ static void emit_fsrc(struct emit *e, int scratch, const struct fsrc *fs)
     emit_op_mem(e, 8, 0x8F, 0, H_R12, JIT_OFF(pflags)); /* pop qword [r12 + pflags] */
 }
 
+/* Flags carried across blocks. A block's exit leaves its pending flags in pflags, with their
+ * keep and clear masks in j->pmask (one store instead of a merge's two read-modify-writes of
+ * EFLAGS, which chain from block to block through memory), and the next block merges them
+ * only where it reads EFLAGS or calls into C; most blocks overwrite all of them first (a CMP
+ * before their Jcc) and never do. The merge, in translated code, where what is carried is
+ * known only when it runs (scratch and the host's flags changed; with pmask 0 it changes
+ * nothing): */
+static void emit_carry_merge(struct emit *e, int scratch)
+{
+    emit_op_mem(e, 4, 0x0FB7, scratch, H_R12, JIT_OFF(pmask) + 2); /* movzx: clear */
+    emit_op_rr(e, 4, 0xF7, 2, scratch);                              /* not */
+    emit_op_mem(e, 4, 0x21, scratch, H_RBX, CPU_OFF(eflags));        /* and [eflags], scratch */
+    emit_op_mem(e, 4, 0x0FB7, scratch, H_R12, JIT_OFF(pmask));     /* movzx: keep */
+    emit_op_mem(e, 4, 0x23, scratch, H_R12, JIT_OFF(pflags));
+    emit_op_mem(e, 4, 0x09, scratch, H_RBX, CPU_OFF(eflags));
+    emit_mov_imm_mem(e, 4, H_R12, JIT_OFF(pmask), 0);
+}
+
+/* What the carried flags need before code that leaves the block's sight (a call into C, a
+ * slow path) or reads EFLAGS, emitted there: the merge while they are live, the zeroing of
+ * pmask once the block's own flags took their place in pflags. */
+static void carry_settle(struct emit *e, int carry, int scratch)
+{
+    if (carry == CARRY_LIVE)
+        emit_carry_merge(e, scratch);
+    else if (carry == CARRY_STALE)
+        emit_mov_imm_mem(e, 4, H_R12, JIT_OFF(pmask), 0);
+}
+
 void tr_flags_now(struct tctx *t)
 {
+    carry_settle(&t->e, t->carry, H_RAX);
+    t->carry = CARRY_NONE;
     if (!t->pclear)
         return;
     if (t->fs.op)
@@ -340,11 +379,35 @@ void tr_flags_now(struct tctx *t)
     t->fs.op = FS_NONE;
 }
 
+/* At a block exit: the block's pending flags (in pflags, after emit_fsrc for operands) are
+ * described by pmask for the next block. What was carried in stays carried when the block
+ * has none pending of its own. */
+static void tr_flags_out(struct tctx *t)
+{
+    if (!t->pclear)
+        return; /* (not CARRY_STALE: only tr_flags_now merges all of the block's own flags) */
+    if (t->fs.op)
+        emit_fsrc(&t->e, H_RAX, &t->fs);
+    emit_mov_imm_mem(&t->e, 4, H_R12, JIT_OFF(pmask), t->pkeep | t->pclear << 16);
+    t->pkeep = t->pclear = 0;
+    t->fs.op = FS_NONE;
+    t->carry = CARRY_LIVE;
+}
+
 /* The code emitted next stores new flags in pflags, of which EFLAGS takes keep after clearing
  * clear: older pending flags are merged first (with R8, and host flags changed) unless these
- * cover them. */
+ * cover them. Carried flags are covered only by new values of all six (what pmask holds is
+ * not known here). */
 static void flags_pend(struct tctx *t, uint32_t keep, uint32_t clear)
 {
+    if (t->carry == CARRY_LIVE) {
+        if ((clear & MASK6) == MASK6) {
+            t->carry = CARRY_STALE;
+        } else {
+            emit_carry_merge(&t->e, H_R8);
+            t->carry = CARRY_NONE;
+        }
+    }
     if (t->pclear & ~clear) {
         if (t->fs.op)
             emit_fsrc(&t->e, H_R8, &t->fs); /* PUSHF/POP inside merge_flags' own: they nest */
@@ -700,7 +763,12 @@ static int branch(struct tctx *t, const struct insn *in)
     if (target > t->b->cs_limit)
         return 0; /* jump_to's #GP(0): the handler raises it */
     int counted = t->pending + 1;
-    tr_cpu_current(t); /* once, before the paths split */
+    /* Once, before the paths split; pending flags go on to the next block unless the
+     * condition is read from EFLAGS. */
+    if (in->op != 0xE9 && in->op != 0xEB && t->fused_cc != (int)(in->op & 0xF))
+        tr_cpu_current(t);
+    else
+        tr_cpu_exit(t);
     if (in->op == 0xE9 || in->op == 0xEB) {
         tr_exit(t, target, counted, 1);
     } else {
@@ -753,6 +821,7 @@ static struct cold *new_cold(struct tctx *t)
     cd->pkeep = t->pkeep;
     cd->pclear = t->pclear;
     cd->fs = t->fs;
+    cd->carry = t->carry;
     cd->fused_cc = -1;
     cd->dirty = t->dirty;
     cd->rs_op = FS_NONE;
@@ -1914,7 +1983,8 @@ void tr_emit_cold(struct tctx *t)
             if (!e->overflow)
                 emit_patch_rel32(cd->j[q], here);
         d[k] = (struct jit_cold){ &t->b->insns[cd->i], t->eips[cd->i], cd->pending };
-        if (cd->pclear) { /* the handler sees EFLAGS as they are */
+        carry_settle(e, cd->carry, H_RAX); /* the handler sees EFLAGS as they are */
+        if (cd->pclear) {
             if (cd->fs.op)
                 emit_fsrc(e, H_RAX, &cd->fs);
             emit_flags_merge(e, H_RAX, cd->pkeep, cd->pclear);

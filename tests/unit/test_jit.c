@@ -615,6 +615,62 @@ static void test_jit_tail_step_that_changes_mode_leaves_through_dispatcher(void 
     pair_free(&p);
 }
 
+/* Flags carried from block to block (translate_inline.c, tr_flags_out): in each program a block
+ * A ends with its flags pending (a JMP to the next instruction) and B, which follows, must take
+ * them into account where it first reads EFLAGS or calls into C. The loop runs three times: B is
+ * entered with A's flags still pending only once both exits are chained (the dispatcher merges
+ * what a block leaves before it enters the next).
+ * carry_cold: mov edi,3 / A: cmp eax,ebx / jmp $+2 / B: inc dword [esi] / pushfd /
+ *   add esi,0x1000 / dec edi / jnz A / hlt. Each INC is to a new page, so it misses the TLB:
+ *   its slow path's handler keeps CF, which must be the CMP's (the carried flags merged first),
+ *   and PUSHFD stores the INC's flags, not the CMP's merged again after them.
+ * carry_sahf: mov ecx,3 / A: inc eax / jmp $+2 / B: cmp esi,edx / sahf / pushfd / loop A / hlt.
+ *   The CMP's flags take the INC's place in the pending slot, then SAHF merges and overwrites
+ *   them: nothing may be left pending that a later merge (here the HLT's block's) would put
+ *   over SAHF's flags. */
+static const uint8_t code_carry_cold[] = { 0xbf, 0x03, 0x00, 0x00, 0x00, 0x39, 0xd8, 0xeb, 0x00, 0xff, 0x06,
+                                           0x9c, 0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, 0x4f, 0x75, 0xf0, 0xf4 };
+static const uint8_t code_carry_sahf[] = { 0xb9, 0x03, 0x00, 0x00, 0x00, 0x40, 0xeb, 0x00,
+                                           0x39, 0xd6, 0x9e, 0x9c, 0xe2, 0xf7, 0xf4 };
+
+static void carry_run(const uint8_t *code, size_t len, uint32_t eax, uint32_t ebx, uint32_t edx, uint32_t want)
+{
+    struct pair p = pair_new(1, code, len);
+    uint32_t m = 0xFFFFFFFFu; /* INC of it: ZF, PF, AF; CF stays */
+    for (uint32_t a = 0x200000; a < 0x203000; a += 0x1000)
+        pair_poke(&p, a, &m, 4);
+    for (int q = 0; q < 2; q++) {
+        struct cpu *c = q ? p.jh->c : p.ref->c;
+        c->r[R_EAX] = eax;
+        c->r[R_EBX] = ebx;
+        c->r[R_EDX] = edx;
+        c->r[R_ESI] = 0x200000;
+        c->eflags = F_FIXED1;
+    }
+    run_both(&p, 100); /* the pushed flags too: the stack is in the first MiB */
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->eflags & (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF), want);
+    assert_true(p.j->stats.chains >= 2);
+    assert_int_equal(p.j->pmask, 0); /* the dispatcher merged what the last block left */
+    pair_free(&p);
+}
+
+static void test_jit_flags_carried_into_a_block_are_merged_before_its_slow_path(void **state)
+{
+    (void)state;
+    /* CMP 1, 2: CF, SF, AF, PF; INC of 0xFFFFFFFF: ZF, PF, AF and that CF. At the end the last
+     * ADD's CF (0) and DEC of 1: ZF, PF. */
+    carry_run(code_carry_cold, sizeof(code_carry_cold), 1, 2, 0, F_ZF | F_PF);
+}
+
+static void test_jit_flags_carried_then_replaced_are_not_merged_again(void **state)
+{
+    (void)state;
+    /* INC: OF, SF, AF, PF the first time; CMP 5, 5: ZF, PF; SAHF with AH 0 (EAX 0x80000000 and
+     * more) clears all of them but OF, which the CMP cleared. */
+    carry_run(code_carry_sahf, sizeof(code_carry_sahf), 0x7FFFFFFF, 0, 5, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -635,6 +691,8 @@ int main(void)
         cmocka_unit_test(test_jit_cross_page_exit_after_remap_of_target_page),
         cmocka_unit_test(test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill),
         cmocka_unit_test(test_jit_slow_path_leaves_flags_pending_like_the_hot_path),
+        cmocka_unit_test(test_jit_flags_carried_into_a_block_are_merged_before_its_slow_path),
+        cmocka_unit_test(test_jit_flags_carried_then_replaced_are_not_merged_again),
         cmocka_unit_test(test_jit_kept_page_dropped_after_slow_path_refills_tlb),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_cache_flush_when_full),
