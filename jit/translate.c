@@ -61,12 +61,12 @@ void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
     struct jit_block *b = t->b;
     tr_cpu_exit(t);
     tr_counts(t, counted);
-    emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
     /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
      * the TLB check of a page it has not been through (QEMU does the same in system mode). The
      * others go on through the inline lookup, which makes that check. */
     uint32_t lin0 = b->cs_base + b->eip, lin1 = b->cs_base + eip;
     if (b->nexits == 2 || !chainable || ((lin0 ^ lin1) & TLB_PAGE_MASK) != 0 || eip > b->cs_limit) {
+        emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
         emit_mov_imm32(&t->e, H_RCX, eip);
         tr_lookup_exit(t);
         return;
@@ -75,8 +75,11 @@ void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
     x->from = b;
     x->eip = eip;
     tr_label(t, JL_CHAIN, t->i, eip, 1);
+    /* A chained jump leaves cpu.eip behind: the next block stores its own where it may leave
+     * (its prologue's exit, below) or call into C (handler calls and slow paths carry theirs). */
     x->patch = emit_jmp32(&t->e, NULL); /* rel32 = 0: falls through to the return below */
     tr_label(t, JL_EXIT, t->i, eip, 1);
+    emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
     emit_mov_imm64(&t->e, H_RAX, (uint64_t)(uintptr_t)x);
     emit_jmp32(&t->e, t->j->exit_stub);
 }
@@ -228,7 +231,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     t->carry = CARRY_LIVE; /* what the block before left pending (translate_inline.c) */
     tr_label(t, JL_PROLOGUE, 0, b->eip, 1);
     emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)(n + tail));
-    tr_to_nochain(t, emit_jcc32(&t->e, CC_L, NULL));
+    uint8_t *no_room = emit_jcc32(&t->e, CC_L, NULL); /* to the EIP store after the cold code */
 
     tr_map_registers(t);
     int done = 0; /* the last instruction emitted its own exits */
@@ -265,6 +268,12 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         tr_exit(t, t->eips[n], t->pending, 1);
     }
     tr_emit_cold(t);
+    /* The prologue's exit: a chained jump here did not store EIP (tr_exit). */
+    tr_label(t, JL_EXIT, 0, b->eip, 1);
+    if (!t->e.overflow)
+        emit_patch_rel32(no_room, t->e.p);
+    emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), b->eip);
+    tr_to_nochain(t, emit_jmp32(&t->e, NULL));
     if (t->e.overflow)
         return NULL;
     /* The prologue's, handler calls' and slow paths' exits: back to the dispatcher, no chaining. */

@@ -611,6 +611,28 @@ static int flags_by_operands(struct tctx *t, int op, int dst, int size, int src,
     return 1;
 }
 
+/* Whether the block's own pending flags hold all of mask in pflags: a reader of just those
+ * takes them from there and leaves them pending, instead of merging them into EFLAGS first (two
+ * read-modify-writes there). (Flags pending as operands are never read in the block: see
+ * flags_slow_only.) */
+static int flags_pending_hold(const struct tctx *t, uint32_t mask)
+{
+    return t->pclear && !t->fs.op && (t->pkeep & mask) == mask;
+}
+
+/* The flags word that holds the flags in mask, current: pflags or EFLAGS (merged first). EAX
+ * and the host's flags changed. */
+static int32_t flags_word(struct tctx *t, uint32_t mask, int *base)
+{
+    if (flags_pending_hold(t, mask)) {
+        *base = H_R12;
+        return JIT_OFF(pflags);
+    }
+    tr_flags_now(t);
+    *base = H_RBX;
+    return CPU_OFF(eflags);
+}
+
 /* EFLAGS = (EFLAGS & ~clear) | host register hreg, which holds the new values of those flags
  * (computed with integer operations where the host's flags are undefined or differ). */
 static void merge_flags_reg(struct tctx *t, int hreg, uint32_t clear)
@@ -648,8 +670,9 @@ static void alu(struct tctx *t, int k, int dst, int size, int src, uint32_t imm,
     struct emit *e = &t->e;
     if (k == 2 || k == 3) /* ADC/SBB: the guest CF into the host's (bt leaves it in CF) */
     {
-        tr_flags_now(t);
-        emit_op_mem(e, 4, 0x0FBA, 4, H_RBX, CPU_OFF(eflags));
+        int base;
+        int32_t disp = flags_word(t, F_CF, &base);
+        emit_op_mem(e, 4, 0x0FBA, 4, base, disp);
         emit_byte(e, 0);
     }
     if (src < 0)
@@ -723,13 +746,14 @@ static void emit_ea(struct tctx *t, const struct insn *in)
         emit_op_rr(e, 4, 0x0FB7, H_RAX, H_RAX);
 }
 
-/* A guest Jcc condition from the EFLAGS in memory (pending flags merged first by
- * cond_from_eflags; cond_eval reads memory as it is, for slow paths): returns the host condition
- * on which it is taken, after the flag-setting test emitted here (EAX and ECX changed). */
-static int cond_eval(struct emit *e, int cc)
+/* A guest Jcc condition from a flags word in memory, [base + disp]: EFLAGS in struct cpu or
+ * the pending image in pflags (cond_from_eflags; slow paths read EFLAGS as it is): returns the
+ * host condition on which it is taken, after the flag-setting test emitted here (EAX and ECX
+ * changed). */
+static int cond_eval(struct emit *e, int cc, int base, int32_t disp)
 {
     static const uint32_t bit[6] = { F_OF, F_CF, F_ZF, F_CF | F_ZF, F_SF, F_PF };
-    emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, CPU_OFF(eflags));
+    emit_op_mem(e, 4, 0x8B, H_RAX, base, disp);
     int k = cc >> 1;
     if (k < 6) {
         emit_alu_imm_reg(e, 4, 4, H_RAX, bit[k]);
@@ -749,8 +773,9 @@ static int cond_eval(struct emit *e, int cc)
 
 static int cond_from_eflags(struct tctx *t, int cc)
 {
-    tr_flags_now(t);
-    return cond_eval(&t->e, cc);
+    int base;
+    int32_t disp = flags_word(t, cond_flags(cc), &base);
+    return cond_eval(&t->e, cc, base, disp);
 }
 
 /* Jcc / JMP rel as the block's last instruction: both exits chainable. */
@@ -764,21 +789,25 @@ static int branch(struct tctx *t, const struct insn *in)
         return 0; /* jump_to's #GP(0): the handler raises it */
     int counted = t->pending + 1;
     /* Once, before the paths split; pending flags go on to the next block unless the
-     * condition is read from EFLAGS. */
-    if (in->op != 0xE9 && in->op != 0xEB && t->fused_cc != (int)(in->op & 0xF))
+     * condition has to be read from EFLAGS. */
+    int cc = in->op & 0xF, jcc = in->op != 0xE9 && in->op != 0xEB;
+    int from_pending = jcc && t->fused_cc != cc && flags_pending_hold(t, cond_flags(cc));
+    if (jcc && t->fused_cc != cc && !from_pending)
         tr_cpu_current(t);
     else
-        tr_cpu_exit(t);
+        tr_cpu_exit(t); /* (leaves pflags as it is) */
     if (in->op == 0xE9 || in->op == 0xEB) {
         tr_exit(t, target, counted, 1);
     } else {
         /* Both ways count the same: once, before the test (the condition is in DL or EFLAGS in
          * memory, which the counts' host arithmetic leaves alone). */
-        int cc = in->op & 0xF, hcc;
+        int hcc;
         tr_counts(t, counted);
         if (t->fused_cc == cc) {
             emit_op_rr(&t->e, 1, 0x84, H_RDX, H_RDX); /* test dl, dl */
             hcc = CC_NE;
+        } else if (from_pending) {
+            hcc = cond_eval(&t->e, cc, H_R12, JIT_OFF(pflags));
         } else {
             hcc = cond_from_eflags(t, cc);
         }
@@ -1010,12 +1039,13 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     struct emit *e = &t->e;
     if (!seg_ok(t, in->ea_seg))
         return 0;
-    if (kind <= 2 && (k == 2 || k == 3))
-        tr_flags_now(t); /* ADC/SBB read CF from EFLAGS below, where EAX is taken */
+    int adc = (kind <= 2) && (k == 2 || k == 3), cf_base = H_RBX;
+    int32_t cf_disp = 0;
+    if (adc) /* ADC/SBB read CF below, where EAX is taken */
+        cf_disp = flags_word(t, F_CF, &cf_base);
     emit_ea(t, in);
     int writes = (kind == 0 || kind == 2) ? k != 7 : (kind == 5 || kind == 6);
     struct cold *cd = probe(t, in->ea_seg, writes, size);
-    int adc = (kind <= 2) && (k == 2 || k == 3);
     switch (kind) {
     case 0:
     case 1:
@@ -1027,7 +1057,7 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
         else
             emit_mov_imm32(e, H_RCX, imm);
         if (adc) {
-            emit_op_mem(e, 4, 0x0FBA, 4, H_RBX, CPU_OFF(eflags));
+            emit_op_mem(e, 4, 0x0FBA, 4, cf_base, cf_disp);
             emit_byte(e, 0);
         }
         if (kind == 1)
@@ -2034,7 +2064,7 @@ void tr_emit_cold(struct tctx *t)
             }
         }
         if (cd->fused_cc >= 0) /* the Jcc after it tests DL: set it as the hot path does */
-            emit_setcc(e, cond_eval(e, cd->fused_cc), H_RDX);
+            emit_setcc(e, cond_eval(e, cd->fused_cc, H_RBX, CPU_OFF(eflags)), H_RDX);
         emit_jmp32(e, cd->resume);
     }
 }
