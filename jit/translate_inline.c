@@ -386,6 +386,10 @@ static void tr_flags_out(struct tctx *t)
 {
     if (!t->pclear)
         return; /* (not CARRY_STALE: only tr_flags_now merges all of the block's own flags) */
+    if ((t->pclear & ~t->pkeep & F_CF) != 0) { /* a CF cleared, not kept: see cf_into_host */
+        tr_flags_now(t);
+        return;
+    }
     if (t->fs.op)
         emit_fsrc(&t->e, H_RAX, &t->fs);
     emit_mov_imm_mem(&t->e, 4, H_R12, JIT_OFF(pmask), t->pkeep | t->pclear << 16);
@@ -702,15 +706,47 @@ static void test_op(struct tctx *t, int dst, int size, int src, uint32_t imm, in
     merge_flags(t, MASK6 & ~F_AF, MASK6, last);
 }
 
+/* The host's CF = the guest's, wherever it is now (scratch and the host's other flags
+ * changed), so that an INC or DEC emitted right after, which leaves CF alone, gives all six
+ * guest flags: they are pending as a whole, replacing older pending or carried ones, instead of
+ * those being merged into EFLAGS first. The guest's CF is in pflags when the block's own
+ * pending flags keep it, else in EFLAGS, except while carried flags are live: then in pflags
+ * if j->pmask keeps it (a carried CF is always kept when cleared, tr_flags_out), else in
+ * EFLAGS. Returns 0 (nothing emitted) for flags pending as operands or a CF cleared but not
+ * kept. */
+static int cf_into_host(struct tctx *t, int scratch)
+{
+    struct emit *e = &t->e;
+    if (t->fs.op || (t->pclear & ~t->pkeep & F_CF))
+        return 0;
+    if (t->pkeep & F_CF) {
+        emit_op_mem(e, 4, 0x0FBA, 4, H_R12, JIT_OFF(pflags)); /* bt dword [pflags], 0 */
+    } else if (!t->pclear && t->carry == CARRY_LIVE) {
+        emit_op_mem(e, 4, 0x8B, scratch, H_RBX, CPU_OFF(eflags));
+        emit_op_mem(e, 1, 0xF6, 0, H_R12, JIT_OFF(pmask)); /* test byte [pmask], CF: kept */
+        emit_byte(e, F_CF);
+        emit_op_mem(e, 4, 0x0F45, scratch, H_R12, JIT_OFF(pflags)); /* cmovnz */
+        emit_op_rr(e, 4, 0x0FBA, 4, scratch);
+    } else {
+        emit_op_mem(e, 4, 0x0FBA, 4, H_RBX, CPU_OFF(eflags));
+    }
+    emit_byte(e, 0);
+    return 1;
+}
+
+/* INC/DEC (FE/FF /0 or /1) of guest register dst: its flags all six with the guest's CF in the
+ * host's first, or five of them (flags_by_operands or merge_flags). */
 static void inc_dec(struct tctx *t, int dst, int size, int dec, int last)
 {
-    /* inc/dec: FE/FF /0 or /1; CF is the guest's own */
+    const uint32_t m = MASK6 & ~F_CF;
+    int live = flags_live(t, m, last);
+    int whole = live && (last || t->cond || !flags_slow_only(t, m)) && cf_into_host(t, H_RCX);
     gop(t, size, size == 1 ? 0xFE : 0xFF, dec, dst, 1, 0, 0);
-    if (!flags_live(t, MASK6 & ~F_CF, last))
+    if (!live)
         return;
-    if (flags_by_operands(t, dec ? FS_DEC : FS_INC, dst, size, -1, 0, MASK6 & ~F_CF, MASK6 & ~F_CF, last))
+    if (!whole && flags_by_operands(t, dec ? FS_DEC : FS_INC, dst, size, -1, 0, m, m, last))
         return;
-    merge_flags(t, MASK6 & ~F_CF, MASK6 & ~F_CF, last);
+    merge_flags(t, whole ? MASK6 : m, whole ? MASK6 : m, last);
 }
 
 /* EAX = the effective-address offset of in (ea_offset in cpu/interp.h). */
@@ -1039,7 +1075,7 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     struct emit *e = &t->e;
     if (!seg_ok(t, in->ea_seg))
         return 0;
-    int adc = (kind <= 2) && (k == 2 || k == 3), cf_base = H_RBX;
+    int adc = (kind <= 2) && (k == 2 || k == 3), cf_base = H_RBX, incdec_whole = 0;
     int32_t cf_disp = 0;
     if (adc) /* ADC/SBB read CF below, where EAX is taken */
         cf_disp = flags_word(t, F_CF, &cf_base);
@@ -1074,6 +1110,8 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
         emit_op_sib(e, size, size == 1 ? 0x84 : 0x85, H_RCX, H_RDX, H_RAX, 0, 0);
         break;
     case 5:
+        /* CF into the host's when the flags are kept (inc_dec): all six pending then */
+        incdec_whole = flags_live(t, MASK6 & ~F_CF, t->i == t->b->ninsn - 1) && cf_into_host(t, H_RCX);
         emit_op_sib(e, size, size == 1 ? 0xFE : 0xFF, k, H_RDX, H_RAX, 0, 0);
         break;
     case 6:
@@ -1083,7 +1121,7 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     }
     if (kind != 6) {
         int logic = kind == 3 || kind == 4 || (kind <= 2 && (k == 1 || k == 4 || k == 6));
-        uint32_t keep = kind == 5 ? MASK6 & ~F_CF : logic ? MASK6 & ~F_AF : MASK6;
+        uint32_t keep = kind == 5 && !incdec_whole ? MASK6 & ~F_CF : logic ? MASK6 & ~F_AF : MASK6;
         /* The cold path leaves the handler's flags in EFLAGS, so dead flags may be skipped. */
         /* A Jcc right after may take its condition from DL, which the slow path sets too. */
         int last = t->i == t->b->ninsn - 1;
@@ -1095,7 +1133,7 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
             cd->rs_op = (uint8_t)rs_op; /* ALU reg, r/m32 whose flags only slow paths may read */
             cd->rs_reg = (uint8_t)in->reg;
         } else {
-            merge_flags(t, keep, kind == 5 ? MASK6 & ~F_CF : MASK6, last);
+            merge_flags(t, keep, kind == 5 && !incdec_whole ? MASK6 & ~F_CF : MASK6, last);
         }
     } else {
         t->fused_cc = -1;

@@ -624,12 +624,17 @@ static void test_jit_tail_step_that_changes_mode_leaves_through_dispatcher(void 
  *   add esi,0x1000 / dec edi / jnz A / hlt. Each INC is to a new page, so it misses the TLB:
  *   its slow path's handler keeps CF, which must be the CMP's (the carried flags merged first),
  *   and PUSHFD stores the INC's flags, not the CMP's merged again after them.
+ * carry_inc: mov edi,3 / A: cmp eax,ebx / jmp $+2 / B: inc ecx / pushfd / add esi,0 / pushfd /
+ *   dec edi / jnz A / hlt. INC keeps CF, which is the CMP's (1), still pending in A's image, not
+ *   the one in EFLAGS (the ADD's 0, merged by the second PUSHFD).
  * carry_sahf: mov ecx,3 / A: inc eax / jmp $+2 / B: cmp esi,edx / sahf / pushfd / loop A / hlt.
  *   The CMP's flags take the INC's place in the pending slot, then SAHF merges and overwrites
  *   them: nothing may be left pending that a later merge (here the HLT's block's) would put
  *   over SAHF's flags. */
 static const uint8_t code_carry_cold[] = { 0xbf, 0x03, 0x00, 0x00, 0x00, 0x39, 0xd8, 0xeb, 0x00, 0xff, 0x06,
                                            0x9c, 0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, 0x4f, 0x75, 0xf0, 0xf4 };
+static const uint8_t code_carry_inc[] = { 0xbf, 0x03, 0x00, 0x00, 0x00, 0x39, 0xd8, 0xeb, 0x00, 0x41,
+                                          0x9c, 0x83, 0xc6, 0x00, 0x9c, 0x4f, 0x75, 0xf3, 0xf4 };
 static const uint8_t code_carry_sahf[] = { 0xb9, 0x03, 0x00, 0x00, 0x00, 0x40, 0xeb, 0x00,
                                            0x39, 0xd6, 0x9e, 0x9c, 0xe2, 0xf7, 0xf4 };
 
@@ -663,6 +668,13 @@ static void test_jit_flags_carried_into_a_block_are_merged_before_its_slow_path(
     carry_run(code_carry_cold, sizeof(code_carry_cold), 1, 2, 0, F_ZF | F_PF);
 }
 
+static void test_jit_flags_carried_give_the_carry_that_inc_keeps(void **state)
+{
+    (void)state;
+    /* At the end the ADD's CF (0) and DEC of 1: ZF, PF. */
+    carry_run(code_carry_inc, sizeof(code_carry_inc), 1, 2, 0, F_ZF | F_PF);
+}
+
 static void test_jit_flags_carried_then_replaced_are_not_merged_again(void **state)
 {
     (void)state;
@@ -692,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill),
         cmocka_unit_test(test_jit_slow_path_leaves_flags_pending_like_the_hot_path),
         cmocka_unit_test(test_jit_flags_carried_into_a_block_are_merged_before_its_slow_path),
+        cmocka_unit_test(test_jit_flags_carried_give_the_carry_that_inc_keeps),
         cmocka_unit_test(test_jit_flags_carried_then_replaced_are_not_merged_again),
         cmocka_unit_test(test_jit_kept_page_dropped_after_slow_path_refills_tlb),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
