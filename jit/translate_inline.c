@@ -942,7 +942,8 @@ static int memory_later(const struct tctx *t, int key, int reads)
         if (in->mem && probe_key(in, 0) == key && !(reads && store))
             return 1;
         if (key == R_ESP && ((op >= 0x50 && op <= 0x61) || op == 0x68 || op == 0x6A || op == 0x9C ||
-                             op == 0x9D || op == 0xC2 || op == 0xC3 || op == 0xE8))
+                             op == 0x9D || op == 0xC2 || op == 0xC3 || op == 0xC9 || op == 0xE8 ||
+                             (op == 0xFF && (in->reg == 2 || in->reg == 6)))) /* LEAVE, CALL/PUSH r/m */
             return 1;
     }
     return 0;
