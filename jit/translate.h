@@ -10,10 +10,11 @@
 #define CPU_OFF(f) ((int32_t)offsetof(struct cpu, f))
 #define JIT_OFF(f) ((int32_t)offsetof(struct jit, f))
 
-/* Pending flags kept as the operands that produce them (translate_inline.c, flags_by_operands):
- * j->fsrc[0] is operand A, j->fsrc[1] operand B unless B is the immediate. */
+/* Where flags carried in from the block before stand (struct tctx, carry). */
 enum { CARRY_NONE, CARRY_LIVE, CARRY_STALE };
 
+/* Pending flags kept as the operands that produce them (translate_inline.c, flags_by_operands):
+ * j->fsrc[0] is operand A, j->fsrc[1] operand B unless B is the immediate. */
 enum { FS_NONE, FS_ADD, FS_SUB, FS_CMP, FS_TEST, FS_RESULT, FS_INC, FS_DEC };
 struct fsrc {
     uint8_t op;    /* FS_*: how A and B give the flags (FS_NONE: they are in j->pflags) */

@@ -1252,6 +1252,15 @@ static int movx(struct tctx *t, const struct insn *in)
 }
 
 /* SETcc r/m8 and CMOVcc r, r (register forms): the condition from EFLAGS in memory. */
+/* 32-bit guest register r = ESI if host condition hcc holds: a host CMOV, so the code does not
+ * split in two paths (which would write every dirty register back first, cond_skip). */
+static void cmov_host(struct tctx *t, int hcc, int r)
+{
+    load_greg(t, H_RDX, r, 4);
+    emit_op_rr(&t->e, 4, 0x0F40u | (uint32_t)hcc, H_RDX, H_RSI); /* cmovcc edx, esi */
+    store_greg(t, H_RDX, r, 4);
+}
+
 static int setcc_cmov(struct tctx *t, const struct insn *in)
 {
     struct emit *e = &t->e;
@@ -1261,6 +1270,9 @@ static int setcc_cmov(struct tctx *t, const struct insn *in)
     if (in->op >= 0x190) {
         emit_setcc(e, hcc, H_RCX);
         store_greg(t, H_RCX, in->rm, 1);
+    } else if (in->opsize == 4) {
+        load_greg(t, H_RSI, in->rm, 4); /* (moves: the host's flags stay) */
+        cmov_host(t, hcc, in->reg);
     } else {
         uint8_t *skip = cond_skip(t, hcc ^ 1);
         load_greg(t, H_RDX, in->rm, in->opsize);
@@ -1556,11 +1568,15 @@ static int cmov_mem(struct tctx *t, const struct insn *in)
     struct cold *cd = mem_operand(t, in, 0, size);
     load_loc(t, H_RSI, rm_loc(in, size), size, 0);
     int hcc = cond_from_eflags(t, in->op & 0xF);
-    uint8_t *skip = cond_skip(t, hcc ^ 1);
-    store_greg(t, H_RSI, in->reg, size);
-    cond_end(t);
-    if (!e->overflow)
-        emit_patch_rel32(skip, e->p);
+    if (size == 4) {
+        cmov_host(t, hcc, in->reg);
+    } else {
+        uint8_t *skip = cond_skip(t, hcc ^ 1);
+        store_greg(t, H_RSI, in->reg, size);
+        cond_end(t);
+        if (!e->overflow)
+            emit_patch_rel32(skip, e->p);
+    }
     resume_here(t, cd);
     return 1;
 }
