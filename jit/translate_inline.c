@@ -1251,7 +1251,6 @@ static int movx(struct tctx *t, const struct insn *in)
     return 1;
 }
 
-/* SETcc r/m8 and CMOVcc r, r (register forms): the condition from EFLAGS in memory. */
 /* 32-bit guest register r = ESI if host condition hcc holds: a host CMOV, so the code does not
  * split in two paths (which would write every dirty register back first, cond_skip). */
 static void cmov_host(struct tctx *t, int hcc, int r)
@@ -1261,6 +1260,8 @@ static void cmov_host(struct tctx *t, int hcc, int r)
     store_greg(t, H_RDX, r, 4);
 }
 
+/* SETcc r/m8 and CMOVcc r, r (register forms): the condition from the flags in memory (EFLAGS
+ * or the pending word, cond_from_eflags). */
 static int setcc_cmov(struct tctx *t, const struct insn *in)
 {
     struct emit *e = &t->e;
