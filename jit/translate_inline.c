@@ -591,15 +591,22 @@ static int flags_slow_only(const struct tctx *t, uint32_t mask)
     return 0;
 }
 
+/* Whether flags_by_operands may leave the flags in mask of instruction t->i pending as their
+ * operands: only slow paths can read them, on every path from here. */
+static int operands_suffice(const struct tctx *t, uint32_t mask, int last)
+{
+    return !last && !t->cond && flags_slow_only(t, mask);
+}
+
 /* The flags of op (FS_*) just done on guest register dst (size bytes) with the source in host
- * register src or imm (src < 0): when only a slow path can read them, they are left pending as their operands, saved with
- * one or two plain stores (a PUSHF costs several cycles), and recomputed by emit_fsrc where they
- * are read. Returns 0 when they must be saved as flags. */
+ * register src or imm (src < 0): when only a slow path can read them, they are left pending as
+ * their operands, saved with one or two plain stores (a PUSHF costs several cycles), and
+ * recomputed by emit_fsrc where they are read. Returns 0 when they must be saved as flags. */
 static int flags_by_operands(struct tctx *t, int op, int dst, int size, int src, uint32_t imm, uint32_t keep,
                              uint32_t clear, int last)
 {
     struct emit *e = &t->e;
-    if (last || t->cond || !flags_slow_only(t, clear))
+    if (!operands_suffice(t, clear, last))
         return 0;
     t->fused_cc = -1;
     flags_pend(t, keep, clear); /* older pending flags first: they may be in the operand slots */
@@ -740,7 +747,7 @@ static void inc_dec(struct tctx *t, int dst, int size, int dec, int last)
 {
     const uint32_t m = MASK6 & ~F_CF;
     int live = flags_live(t, m, last);
-    int whole = live && (last || t->cond || !flags_slow_only(t, m)) && cf_into_host(t, H_RCX);
+    int whole = live && !operands_suffice(t, m, last) && cf_into_host(t, H_RCX);
     gop(t, size, size == 1 ? 0xFE : 0xFF, dec, dst, 1, 0, 0);
     if (!live)
         return;
@@ -1077,6 +1084,7 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
     if (!seg_ok(t, in->ea_seg))
         return 0;
     int adc = (kind <= 2) && (k == 2 || k == 3), cf_base = H_RBX, incdec_whole = 0;
+    int last = t->i == t->b->ninsn - 1;
     int32_t cf_disp = 0;
     if (adc) /* ADC/SBB read CF below, where EAX is taken */
         cf_disp = flags_word(t, F_CF, &cf_base);
@@ -1112,7 +1120,7 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
         break;
     case 5:
         /* CF into the host's when the flags are kept (inc_dec): all six pending then */
-        incdec_whole = flags_live(t, MASK6 & ~F_CF, t->i == t->b->ninsn - 1) && cf_into_host(t, H_RCX);
+        incdec_whole = flags_live(t, MASK6 & ~F_CF, last) && cf_into_host(t, H_RCX);
         emit_op_sib(e, size, size == 1 ? 0xFE : 0xFF, k, H_RDX, H_RAX, 0, 0);
         break;
     case 6:
@@ -1125,7 +1133,6 @@ static int alu_mem(struct tctx *t, const struct insn *in, int kind, int k, int s
         uint32_t keep = kind == 5 && !incdec_whole ? MASK6 & ~F_CF : logic ? MASK6 & ~F_AF : MASK6;
         /* The cold path leaves the handler's flags in EFLAGS, so dead flags may be skipped. */
         /* A Jcc right after may take its condition from DL, which the slow path sets too. */
-        int last = t->i == t->b->ninsn - 1;
         /* CMP leaves its register as it was: the slow path could not derive its operands */
         int rs_op = kind == 1 && size == 4 && alu_fs_op[k] != FS_CMP ? alu_fs_op[k] : FS_NONE;
         if (!flags_live(t, kind == 5 ? MASK6 & ~F_CF : MASK6, last))
