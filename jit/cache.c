@@ -63,10 +63,6 @@ uint32_t jit_jc_salt(uint32_t mode)
     return (mode * 0x9E3779B1u) >> (32 - JIT_JC_BITS);
 }
 
-static unsigned jc_of(uint32_t lin, uint32_t salt)
-{
-    return (lin ^ (lin >> JIT_JC_BITS) ^ salt) & ((1u << JIT_JC_BITS) - 1);
-}
 
 static struct jit_page *page_find(struct jit *j, uint32_t pn)
 {
@@ -111,7 +107,7 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
     uint32_t phys = e->paddr | (lin & ~TLB_PAGE_MASK);
     uint32_t mode = jit_mode_of(c);
     uintptr_t pme = c->mem->map[phys >> PM_PAGE_BITS];
-    struct jit_jc *ent = &j->jc[jc_of(lin, jit_jc_salt(mode))];
+    struct jit_jc *ent = &j->jc[jit_jc_index(lin, jit_jc_salt(mode))];
     struct jit_block *b = ent->code ? jit_block_of_code(ent->code) : NULL;
     /* A block with no instructions is a negative entry: the interpreter runs what starts there. */
     if (b && b->valid && matches(b, c, phys, host, mode) && ((pme & (PME_CODE | PME_ROM)) || b->nsteps == 0)) {
@@ -189,10 +185,11 @@ void jit_register_block(struct jit *j, struct jit_block *b)
     }
 }
 
-/* Points an exit's jmp back at its own "return to the dispatcher" tail. */
+/* Points an exit's jmp back at its own "return to the dispatcher" tail (a guarded exit's is
+ * after its page check, which the jmp then skips). */
 static void unchain(struct jit_exit *x)
 {
-    emit_patch_rel32(x->patch, x->patch + 4);
+    emit_patch_rel32(x->patch, x->guard_jmp ? x->guard_jmp + 4 : x->patch + 4);
     x->to = NULL;
 }
 
@@ -202,7 +199,15 @@ void jit_chain(struct jit *j, struct jit_exit *x, struct jit_block *to)
     if (!x->patch || x->to || !to->valid || !x->from->valid || to->nsteps == 0 || x->eip != to->eip ||
         x->from->mode != to->mode || x->from->cs_base != to->cs_base)
         return;
-    emit_patch_rel32(x->patch, to->code);
+    if (x->guard_jmp) {
+        /* The page check's expected addend: the one that maps to's first byte to to->host. */
+        uint64_t addend = (uint64_t)(uintptr_t)to->host - (uint32_t)(to->cs_base + to->eip);
+        memcpy(x->guard_addend, &addend, sizeof(addend));
+        emit_patch_rel32(x->guard_jmp, to->code);
+        emit_patch_rel32(x->patch, x->patch + 4); /* into the check */
+    } else {
+        emit_patch_rel32(x->patch, to->code);
+    }
     x->to = to;
     x->next_in = to->incoming;
     to->incoming = x;
@@ -221,7 +226,7 @@ void jit_invalidate_block(struct jit *j, struct jit_block *b)
             *pp = b->hash_next;
             break;
         }
-    unsigned jc = jc_of(b->cs_base + b->eip, b->jc_salt);
+    unsigned jc = jit_jc_index(b->cs_base + b->eip, b->jc_salt);
     if (j->jc[jc].code == b->code)
         j->jc[jc] = (struct jit_jc){ 0 };
     for (struct jit_exit *x = b->incoming; x; x = x->next_in)

@@ -50,6 +50,10 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
     case JL_CHAIN:
         fprintf(out, "   -- chain point (patchable jmp) to eip %08X: jumps to the next block once chained\n", l->eip);
         break;
+    case JL_GUARD:
+        fprintf(out, "   -- page check of the chained exit to %08X, on another page: the TLB must still map it to "
+                     "the next block's bytes, else the inline lookup\n", l->eip);
+        break;
     case JL_EXIT:
         if (l->eip_known)
             fprintf(out, "   -- exit to dispatcher, eip %08X\n", l->eip);

@@ -33,10 +33,15 @@
 struct jit_block;
 
 /* An exit of a block to a known guest EIP that can be chained: its jmp rel32 first falls through
- * to "return to the dispatcher", and is patched to jump straight into the next block. */
+ * to "return to the dispatcher", and is patched to jump straight into the next block. An exit
+ * to another guest page is guarded (translate.c, tr_exit): once chained, its jmp goes to a check
+ * that the TLB still maps that page to the bytes the next block was translated from, whose own
+ * jmp then goes to the block. */
 struct jit_exit {
     struct jit_block *from;
     uint8_t *patch;           /* the rel32 field; NULL when this exit cannot be chained */
+    uint8_t *guard_addend;    /* a guarded exit's imm64: the TLB addend its check expects */
+    uint8_t *guard_jmp;       /* a guarded exit's rel32 from its check to the next block */
     uint32_t eip;             /* guest EIP the exit continues at */
     struct jit_block *to;     /* the block it is chained to, or NULL */
     struct jit_exit *next_in; /* the next exit chained into the same block */
@@ -112,6 +117,7 @@ struct jit_stats {
     uint64_t slow_mem;        /* inline memory accesses that took the out-of-line path */
     uint64_t ic_hits;         /* exits that found the next block by the inline lookup (stubs.c) */
     uint64_t ic_misses;       /* exits whose inline lookup sent them to the dispatcher */
+    uint64_t guard_fails;     /* chained exits to another page whose page check failed (translate.c) */
     uint64_t quiet;           /* handler calls done by a quiet path, without a cpu_step */
     uint64_t fallback[512 * 8]; /* handler calls by opcode (0x000-0x1FF) * 8 + ModRM.reg of groups */
 };
@@ -204,6 +210,12 @@ void *jit_meta_alloc(struct jit *j, size_t n);
 void *jit_meta_alloc_aligned(struct jit *j, size_t n, size_t align); /* align: a power of two */
 uint32_t jit_mode_of(const struct cpu *c);
 uint32_t jit_jc_salt(uint32_t mode);
+/* The jump-cache entry of linear address lin in a mode of that salt (the inline lookup, stubs.c,
+ * computes the same). */
+static inline unsigned jit_jc_index(uint32_t lin, uint32_t salt)
+{
+    return (lin ^ (lin >> JIT_JC_BITS) ^ salt) & ((1u << JIT_JC_BITS) - 1);
+}
 struct jit_block *jit_lookup(struct jit *j, struct cpu *c);
 void jit_register_block(struct jit *j, struct jit_block *b);
 void jit_invalidate_block(struct jit *j, struct jit_block *b);
@@ -237,6 +249,7 @@ enum jit_label_kind {
     JL_INSN,      /* guest instruction insn starts here */
     JL_HANDLER,   /* instruction insn calls the interpreter's handler */
     JL_CHAIN,     /* exit to eip: the patchable jmp chaining may point at the next block */
+    JL_GUARD,     /* a chained exit to eip on another page: the check of its page (tr_exit) */
     JL_EXIT,      /* exit to eip (or, with eip_known 0, to EIP as the code left it): to the dispatcher */
     JL_LOOKUP,    /* exit through the inline lookup: the next block if the jump cache has it */
     JL_COLD,      /* the out-of-line slow path of instruction insn's inline memory access */

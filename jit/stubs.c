@@ -61,7 +61,7 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, cs + (int32_t)offsetof(struct segreg, base)); /* eax = lin */
     emit_op_rr(e, 4, 0x01, H_RCX, H_RAX);
-    emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);                        /* edx = jc_of(lin, salt) (cache.c) */
+    emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);                        /* edx = jit_jc_index(lin, salt) */
     emit_shift_imm(e, 4, 5, H_RDX, JIT_JC_BITS);
     emit_op_rr(e, 4, 0x31, H_RAX, H_RDX);
     emit_op_mem(e, 4, 0x33, H_RDX, H_R12, JIT_OFF(cur_salt));

@@ -56,16 +56,42 @@ void tr_lookup_exit(struct tctx *t)
     emit_jmp_reg(&t->e, H_RAX);
 }
 
+/* The check a chained exit to another guest page makes (jit_chain fills in what it expects):
+ * that page's fetch entry in the TLB, for the block's privilege class, still holds and still
+ * maps it to the host bytes the next block was translated from. It is what jit_lookup would
+ * check, less the jump cache, which is where the inline lookup spends its time (a cold line per
+ * target): the entry is in struct cpu, the expected addend in this code. A global page's entry
+ * survives CR3 writes, so kernel calls from page to page stay chained across task switches.
+ * Sets *addend and *jmp to the imm64 and the final rel32 to patch, and sends a failed check to
+ * fail (patched by the caller). */
+static void emit_page_guard(struct tctx *t, uint32_t lin, uint8_t **addend, uint8_t **jmp, uint8_t **fail)
+{
+    struct emit *e = &t->e;
+    uint32_t cls = ((t->mode >> JM_CPL_SHIFT) & 3) == 3 ? TLB_USER : TLB_SUPER;
+    int32_t ent = CPU_OFF(tlb.f[0][0]) + (int32_t)((cls * TLB_SIZE + tlb_index(lin)) * sizeof(struct tlb_entry));
+    emit_alu_imm_mem(e, 4, 7, H_RBX, ent + (int32_t)offsetof(struct tlb_entry, fetch), lin & TLB_PAGE_MASK);
+    fail[0] = emit_jcc32(e, CC_NE, NULL);
+    emit_byte(e, 0x48); /* mov rax, imm64: the full form, whatever its value, for jit_chain to patch */
+    emit_byte(e, 0xB8);
+    *addend = e->p;
+    emit_u64(e, 0);
+    emit_op_mem(e, 8, 0x3B, H_RAX, H_RBX, ent + (int32_t)offsetof(struct tlb_entry, addend));
+    fail[1] = emit_jcc32(e, CC_NE, NULL);
+    *jmp = emit_jmp32(e, NULL);
+}
+
 void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
 {
     struct jit_block *b = t->b;
     tr_cpu_exit(t);
     tr_counts(t, counted);
-    /* Chaining stays inside the block's guest page: a jump that skips the lookup must not skip
-     * the TLB check of a page it has not been through (QEMU does the same in system mode). The
-     * others go on through the inline lookup, which makes that check. */
+    /* A jump that skips the lookup must not skip the TLB check of a page it has not been
+     * through: within the block's page chaining needs none (the page's mapping is part of what
+     * got the block entered), to another page it is guarded (emit_page_guard). QEMU, in system
+     * mode, chains within the page only. */
     uint32_t lin0 = b->cs_base + b->eip, lin1 = b->cs_base + eip;
-    if (b->nexits == 2 || !chainable || ((lin0 ^ lin1) & TLB_PAGE_MASK) != 0 || eip > b->cs_limit) {
+    int other_page = ((lin0 ^ lin1) & TLB_PAGE_MASK) != 0;
+    if (b->nexits == 2 || !chainable || eip > b->cs_limit) {
         emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
         emit_mov_imm32(&t->e, H_RCX, eip);
         tr_lookup_exit(t);
@@ -74,14 +100,32 @@ void tr_exit(struct tctx *t, uint32_t eip, int counted, int chainable)
     struct jit_exit *x = &b->exits[b->nexits++];
     x->from = b;
     x->eip = eip;
+    x->guard_addend = x->guard_jmp = NULL;
     tr_label(t, JL_CHAIN, t->i, eip, 1);
     /* A chained jump leaves cpu.eip behind: the next block stores its own where it may leave
      * (its prologue's exit, below) or call into C (handler calls and slow paths carry theirs). */
     x->patch = emit_jmp32(&t->e, NULL); /* rel32 = 0: falls through to the return below */
+    uint8_t *fail[2] = { NULL, NULL };
+    if (other_page) {
+        /* Laid out after the jmp, which skips it until the exit is chained (unchain, cache.c). */
+        tr_label(t, JL_GUARD, t->i, eip, 1);
+        emit_page_guard(t, lin1, &x->guard_addend, &x->guard_jmp, fail);
+        if (!t->e.overflow)
+            emit_patch_rel32(x->patch, t->e.p);
+    }
     tr_label(t, JL_EXIT, t->i, eip, 1);
     emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
     emit_mov_imm64(&t->e, H_RAX, (uint64_t)(uintptr_t)x);
     emit_jmp32(&t->e, t->j->exit_stub);
+    if (other_page) {
+        for (int k = 0; k < 2; k++)
+            if (!t->e.overflow)
+                emit_patch_rel32(fail[k], t->e.p);
+        emit_alu_imm_mem(&t->e, 8, 0, H_R12, JIT_OFF(stats.guard_fails), 1);
+        emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), eip);
+        emit_mov_imm32(&t->e, H_RCX, eip);
+        tr_lookup_exit(t);
+    }
 }
 
 /* The handler call: EIP of the instruction stored, cpu_step_decoded through jit_helper_step,

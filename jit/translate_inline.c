@@ -1173,6 +1173,17 @@ static void stack_commit(struct tctx *t)
     store_greg(t, H_R8, R_ESP, s32 ? 4 : 2);
 }
 
+/* For a CALL: the RET that ends the callee finds the block at ret_eip by the inline lookup, whose
+ * jump-cache entry is seldom still in the host's cache by then (a whole call tree ran since its
+ * last use, the kernel's fork path a thousand of them). The entry's index is known here, the
+ * RET running in the block's mode and CS, so the CALL asks for its line and the callee's run
+ * hides the fetch. */
+static void prefetch_return(struct tctx *t, uint32_t ret_eip)
+{
+    unsigned idx = jit_jc_index(t->b->cs_base + ret_eip, t->b->jc_salt);
+    emit_op_mem(&t->e, 4, 0x0F18, 1, H_R12, JIT_OFF(jc) + (int32_t)(idx * sizeof(struct jit_jc))); /* prefetcht0 */
+}
+
 /* PUSH reg/imm, POP reg, CALL rel (a push, then a chainable exit), RET (a pop, then an exit
  * through the inline lookup with EIP from the stack). */
 static int stack_op(struct tctx *t, const struct insn *in, int last)
@@ -1195,6 +1206,8 @@ static int stack_op(struct tctx *t, const struct insn *in, int last)
     if ((op == 0xC3 || op == 0xC2) && !last)
         return 0;
     int push = (op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6A || op == 0xE8;
+    if (op == 0xE8)
+        prefetch_return(t, next);
     stack_offset(t, v, push);
     struct cold *cd = probe_stack(t, push, v);
     if (push) {
@@ -1764,6 +1777,7 @@ static int jmp_call_indirect(struct tctx *t, const struct insn *in)
     load_loc(t, H_RSI, rm_loc(in, v), v, 0);
     struct cold *cd;
     if (call) {
+        prefetch_return(t, t->eips[t->i + 1]);
         stack_offset(t, v, 1);
         cd = probe_stack(t, 1, v);
     } else {

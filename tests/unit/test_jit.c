@@ -215,23 +215,34 @@ static const uint8_t code_ret_mix[] = { 0xb9, 0xb8, 0x0b, 0x00, 0x00, 0x31, 0xc0
                                         0x75, 0xe0, 0xf4, 0x01, 0xc8, 0xc3 };
 static const uint8_t code_ret_mix_far[] = { 0xc1, 0xc0, 0x03, 0x01, 0xd8, 0xc3 };
 
-/* The exits to RET targets and to another page find the next block by the inline lookup, not
- * through the dispatcher, and the result is the interpreter's, also with budgets that end
- * inside blocks. */
-static void test_jit_ret_and_cross_page_exits_use_inline_lookup(void **state)
+/* The exits to RET targets find the next block by the inline lookup and the direct CALL to
+ * another page is chained, neither through the dispatcher, and the result is the
+ * interpreter's, also with budgets that end inside blocks. */
+static void test_jit_ret_uses_inline_lookup_and_cross_page_call_is_chained(void **state)
 {
     (void)state;
     struct pair p = pair_new(1, code_ret_mix, sizeof(code_ret_mix));
     pair_poke(&p, 0x3000, code_ret_mix_far, sizeof(code_ret_mix_far));
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    jit_set_dump(p.j, f);
     run_both(&p, 1000);
+    jit_set_dump(p.j, NULL);
+    static char text[1 << 16];
+    rewind(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    fclose(f);
+    assert_non_null(strstr(text, "page check of the chained exit to 00003000, on another page"));
     static const uint64_t slices[] = { 1, 3, 7, 64, 5000 };
     for (int k = 0; k < 20; k++)
         run_both(&p, slices[k % 5]);
     run_both(&p, 1000000);
     assert_int_equal(p.jh->c->halted, 1);
-    /* Five exits a pass use the lookup: RET from f, CALL far_f, RET from far_f, the indirect
-     * JMP (a handler call) and the PUSH/RET. */
-    assert_true(p.j->stats.ic_hits > 3000 * 4);
+    /* Four exits a pass use the lookup: RET from f, RET from far_f, the indirect JMP (a handler
+     * call) and the PUSH/RET; CALL far_f is chained, through its page check. */
+    assert_true(p.j->stats.ic_hits > 3000 * 3 && p.j->stats.ic_hits < 3000 * 4 + 100);
+    assert_int_equal(p.j->stats.guard_fails, 0);
     assert_true(p.j->stats.entries < 3000 * 2);
     pair_free(&p);
 }
@@ -268,6 +279,30 @@ static void test_jit_invalidated_block_never_reached_by_inline_lookup(void **sta
     pair_free(&p);
 }
 
+/* smc_far (bits 32, org 0x1000; f at 0x3000, another page): each pass rewrites the immediate
+ * of f's first instruction, then CALLs f, whose block the store invalidated:
+ *   mov ecx,50 / xor ebx,ebx / .l: mov [0x3001],cl / call 0x3000 / add ebx,eax / dec ecx /
+ *   jnz .l / hlt      f: mov eax,0 / ret */
+static const uint8_t code_smc_far[] = { 0xb9, 0x32, 0x00, 0x00, 0x00, 0x31, 0xdb, 0x88, 0x0d, 0x01, 0x30, 0x00,
+                                        0x00, 0xe8, 0xee, 0x1f, 0x00, 0x00, 0x01, 0xc3, 0x49, 0x75, 0xf0, 0xf4 };
+static const uint8_t code_smc_far_f[] = { 0xb8, 0x00, 0x00, 0x00, 0x00, 0xc3 };
+
+/* A chained exit to another page whose target block is invalidated goes back to the
+ * dispatcher, past its page check (which the TLB, unchanged, would pass), and is chained
+ * again to the new block. */
+static void test_jit_cross_page_chain_dropped_when_its_target_is_invalidated(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_smc_far, sizeof(code_smc_far));
+    pair_poke(&p, 0x3000, code_smc_far_f, sizeof(code_smc_far_f));
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->r[R_EBX], 50 * 51 / 2); /* each pass adds the CL it just stored */
+    assert_true(p.j->stats.invalidations >= 49);
+    assert_true(p.j->stats.chains >= 49); /* the CALL, again after each invalidation */
+    pair_free(&p);
+}
+
 /* remap (bits 32, org 0x1000, paging on): a loop CALLs linear 0x5000, on another page; halfway,
  * it maps that page to another physical page holding other code and INVLPGs it. The cross-page
  * exit must not go on into the block of the old mapping.
@@ -300,7 +335,8 @@ static void paging_on(struct pair *p)
 /* Runs a remap program on both machines: paging on, code_remap_1 and _2 at physical 0x5000 and
  * 0x6000. EBX must end as the sum over ecx 400..1 of (1 + ecx) before the remap, (2 + ecx)
  * after, plus (10 + ecx) a pass when refill (remap_refill's extra call); at least min_hits
- * inline lookups must have hit. */
+ * inline lookups must have hit, and the page checks of the chained calls must have failed
+ * once a pass after the remap. */
 static void run_remap(const uint8_t *code, size_t len, int refill, uint64_t min_hits)
 {
     struct pair p = pair_new(1, code, len);
@@ -314,6 +350,9 @@ static void run_remap(const uint8_t *code, size_t len, int refill, uint64_t min_
         want += (refill ? 10 + c : 0) + (c >= 200 ? 1 : 2) + c;
     assert_int_equal(p.jh->c->r[R_EBX], want);
     assert_true(p.j->stats.ic_hits > min_hits);
+    /* The calls into 0x5000's page were chained before the remap; after it, each one's page
+     * check fails and it takes the inline lookup. */
+    assert_true(p.j->stats.guard_fails >= 199u * (refill ? 2 : 1));
     pair_free(&p);
 }
 
@@ -325,8 +364,10 @@ static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
 
 /* remap_refill: as remap, but each pass first CALLs 0x5005 (add eax,ecx / ret on either page),
  * so that after the remap the fetch TLB holds the new mapping again when CALL 0x5000 looks up
- * its block inline: the jump cache's entry for 0x5000, older than the TLB change, still names
- * the block of the old page, which the lookup must refuse on its host address.
+ * its block: the chained CALL's page check finds the page's fetch entry but must refuse its
+ * addend, and the inline lookup that follows finds the jump cache's entry for 0x5000, older
+ * than the TLB change, naming the block of the old page, which it must refuse on its host
+ * address.
  *   mov ecx,400 / xor ebx,ebx / .l: mov eax,10 / call 0x5005 / add ebx,eax / call 0x5000 /
  *   add ebx,eax / cmp ecx,200 / jne .n / mov dword [PT + 5*4],0x6007 / invlpg [0x5000] /
  *   .n: dec ecx / jnz .l / hlt */
@@ -698,9 +739,10 @@ int main(void)
         cmocka_unit_test(test_jit_fault_on_third_memory_access_is_precise),
         cmocka_unit_test(test_jit_fault_single_steps_match),
         cmocka_unit_test(test_jit_chains_direct_jumps),
-        cmocka_unit_test(test_jit_ret_and_cross_page_exits_use_inline_lookup),
+        cmocka_unit_test(test_jit_ret_uses_inline_lookup_and_cross_page_call_is_chained),
         cmocka_unit_test(test_jit_invalidated_block_never_reached_by_inline_lookup),
         cmocka_unit_test(test_jit_cross_page_exit_after_remap_of_target_page),
+        cmocka_unit_test(test_jit_cross_page_chain_dropped_when_its_target_is_invalidated),
         cmocka_unit_test(test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill),
         cmocka_unit_test(test_jit_slow_path_leaves_flags_pending_like_the_hot_path),
         cmocka_unit_test(test_jit_flags_carried_into_a_block_are_merged_before_its_slow_path),
