@@ -94,9 +94,12 @@ static void drop_page(struct jit *j, struct jit_page *p)
         jit_invalidate_block(j, p->blocks);
 }
 
-struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
+const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c)
 {
     uint32_t lin = c->seg[S_CS].base + c->eip;
+    uint32_t mode = jit_mode_of(c);
+    struct jit_jc *ent = &j->jc[jit_jc_index(lin, jit_jc_salt(mode))];
+    __builtin_prefetch(ent, 1); /* seldom in the host's cache: fetched while the TLB is read */
     const struct tlb_entry *e = &c->tlb.f[c->cpl == 3][tlb_index(lin)];
     /* Only a TLB hit on a RAM or ROM page. A miss is filled here when the walk allows it, as the
      * interpreter's fetch of this instruction would (no event is pending: the dispatcher asked);
@@ -105,15 +108,18 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
         return NULL;
     const uint8_t *host = (const uint8_t *)(e->addend + lin);
     uint32_t phys = e->paddr | (lin & ~TLB_PAGE_MASK);
-    uint32_t mode = jit_mode_of(c);
     uintptr_t pme = c->mem->map[phys >> PM_PAGE_BITS];
-    struct jit_jc *ent = &j->jc[jit_jc_index(lin, jit_jc_salt(mode))];
-    struct jit_block *b = ent->code ? jit_block_of_code(ent->code) : NULL;
-    /* A block with no instructions is a negative entry: the interpreter runs what starts there. */
-    if (b && b->valid && matches(b, c, phys, host, mode) && ((pme & (PME_CODE | PME_ROM)) || b->nsteps == 0)) {
+    /* The inline lookup's checks (stubs.c), on the entry alone: an invalidated block is off the
+     * jump cache, and the same physical address holds the same bytes (the page map changes only
+     * with a flush of the whole cache). A negative entry (a block with no instructions: the
+     * interpreter runs what starts there) also holds where the page is not code. */
+    if (ent->code && ent->eip == c->eip && ent->mode == mode && ent->cs_base == c->seg[S_CS].base &&
+        ent->cs_limit == c->seg[S_CS].limit && ent->phys == phys &&
+        ((pme & (PME_CODE | PME_ROM)) || ent->nsteps == 0)) {
         ent->gen = c->tlb.gen;
-        return b;
+        return ent;
     }
+    struct jit_block *b;
     if (!(pme & (PME_CODE | PME_ROM | PME_MMIO))) {
         struct jit_page *p = page_find(j, phys >> PM_PAGE_BITS);
         if (p && p->blocks)
@@ -141,8 +147,10 @@ struct jit_block *jit_lookup(struct jit *j, struct cpu *c)
                 return NULL;
         }
     }
-    *ent = (struct jit_jc){ b->eip, b->mode, b->cs_base, b->cs_limit, c->tlb.gen, b->code };
-    return b;
+    *ent = (struct jit_jc){ .eip = b->eip, .mode = b->mode, .cs_base = b->cs_base, .cs_limit = b->cs_limit,
+                            .phys = b->phys, .nsteps = b->nsteps, .gen = c->tlb.gen, .code = b->code,
+                            .block = b, .salt = b->jc_salt };
+    return ent;
 }
 
 /* Marks a page as holding code: RAM pages get PME_CODE, and the TLB's write entries for it are

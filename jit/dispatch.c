@@ -17,9 +17,13 @@ struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
         code_cache_bytes = DEFAULT_CODE_CACHE;
     if (code_cache_bytes < 65536)
         code_cache_bytes = 65536;
-    struct jit *j = aligned_alloc(64, (sizeof(*j) + 63) & ~(size_t)63); /* jump-cache entries are lines */
+    /* In 2 MiB pages where the host has them: the jump cache's 4 MiB are probed at random, which
+     * in 4 KiB pages would cost a host TLB miss besides the cache miss. */
+    size_t huge = (size_t)2 << 20, jit_bytes = (sizeof(struct jit) + huge - 1) & ~(huge - 1);
+    struct jit *j = aligned_alloc(huge, jit_bytes);
     if (!j)
         return NULL;
+    madvise(j, jit_bytes, MADV_HUGEPAGE);
     memset(j, 0, sizeof(*j));
     j->c = c;
     j->max_insns = JIT_MAX_INSNS;
@@ -38,6 +42,9 @@ struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
         free(j);
         return NULL;
     }
+    /* Hot blocks lie all over the cache: 2 MiB pages spare the host's instruction TLB. */
+    madvise(j->code, j->code_size, MADV_HUGEPAGE);
+    madvise(j->meta, j->meta_size, MADV_HUGEPAGE);
     if (jit_build_stubs(j) < 0) {
         munmap(j->code, j->code_size);
         munmap(j->meta, j->meta_size);
@@ -118,18 +125,25 @@ static void counts_anchor(const struct cpu *c, struct jit *j)
     j->base_steps = j->steps_left;
 }
 
-struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_block *b)
+/* Runs host code from a block's entry: mode and salt are the block's, which are the CPU's (it was
+ * looked up in them), for the inline lookup. */
+static struct jit_exit *enter_code(struct jit *j, struct cpu *c, const uint8_t *code, uint32_t mode, uint32_t salt)
 {
-    j->cur_mode = b->mode; /* the CPU's (b was looked up in it), for the inline lookup */
-    j->cur_salt = b->jc_salt;
+    j->cur_mode = mode;
+    j->cur_salt = salt;
     counts_anchor(c, j);
-    struct jit_exit *x = (struct jit_exit *)(void *)j->enter(c, j, b->code);
+    struct jit_exit *x = (struct jit_exit *)(void *)j->enter(c, j, code);
     counts_sync(c, j);
     if (j->pmask) { /* flags the last block left pending (translate_inline.c, tr_flags_out) */
         c->eflags = (c->eflags & ~(j->pmask >> 16)) | ((uint32_t)j->pflags & j->pmask & 0xFFFF);
         j->pmask = 0;
     }
     return x;
+}
+
+struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_block *b)
+{
+    return enter_code(j, c, b->code, b->mode, b->jc_salt);
 }
 
 /* A handler call from translated code: one cpu_step with the instruction already decoded.
@@ -286,7 +300,9 @@ int jit_run(struct jit *j, struct cpu *c, uint64_t budget)
     struct jit_exit *from = NULL;
     while (j->steps_left > 0) {
         uint64_t flushes = j->stats.flushes;
-        struct jit_block *b = (needs_interpreter(c) | j->interp_next) ? NULL : jit_lookup(j, c);
+        /* The jump-cache entry has what a block entry needs: the block's record, seldom in the
+         * host's cache, is read only to chain an exit to it. */
+        const struct jit_jc *b = (needs_interpreter(c) | j->interp_next) ? NULL : jit_lookup(j, c);
         j->interp_next = 0;
         if (j->stats.flushes != flushes)
             from = NULL; /* the exit it names was in the cache just emptied */
@@ -300,11 +316,11 @@ int jit_run(struct jit *j, struct cpu *c, uint64_t budget)
             continue;
         }
         if (from)
-            jit_chain(j, from, b);
+            jit_chain(j, from, b->block);
         j->invalidated = 0;
         j->tlb_flushes = c->tlb.flushes;
         j->stats.entries++;
-        from = jit_enter_block(j, c, b);
+        from = enter_code(j, c, b->code, b->mode, b->salt);
         if (j->result != CPU_EXIT_BUDGET) {
             int r = j->result;
             j->result = CPU_EXIT_BUDGET;

@@ -73,24 +73,26 @@ struct jit_block {
     struct jit_block *hash_next, *page_next;
 };
 
-/* A jump-cache entry: what the inline lookup (stubs.c) checks on every hit, with the host code
- * to go to, in half a cache line, so that a hit reads nothing else (a block's record is seldom
- * in the host's cache, and reading it was most of the lookup's cost; the table itself, 2 MiB,
- * already misses the host's L2 often). What the checks after a TLB change need is in the
- * header in front of the block's code (JIT_CODE_HEADER). code NULL: empty. */
+/* A jump-cache entry: everything the inline lookup (stubs.c) and jit_lookup's hit check, and
+ * what the dispatcher needs of the block, in one cache line, so that a hit reads nothing else
+ * (a block's record, or the header before its code, is seldom in the host's cache, and reading
+ * them was most of a lookup's cost; the table itself, 4 MiB, already misses the host's L2
+ * often). code NULL: empty. */
 struct jit_jc {
     uint32_t eip, mode;       /* the block's */
     uint32_t cs_base, cs_limit;
+    uint32_t phys;            /* its first byte's physical address, checked after a TLB change */
+    uint32_t nsteps;          /* its nsteps (0: a negative entry, which the interpreter runs) */
     uint64_t gen;             /* c->tlb.gen when its page's translation was last checked */
     const uint8_t *code;
-} __attribute__((aligned(32)));
-_Static_assert(sizeof(struct jit_jc) == 32, "jump-cache entries are indexed by a shift");
+    struct jit_block *block;
+    uint32_t salt;            /* jit_jc_salt(mode) */
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct jit_jc) == 64, "jump-cache entries are indexed by a shift");
+#define JIT_JC_SHIFT 6
 
-/* In front of each block's code: the block's record, and the host address of its first guest
- * byte, which the inline lookup compares after a TLB change: it reads the line of code it is
- * about to run rather than the block's record, which is seldom in the host's cache. */
+/* In front of each block's code: the block's record (jit_block_of_code). */
 #define JIT_CODE_HEADER 16
-#define JIT_CODE_HEADER_HOST 8 /* offset of the host address in the header */
 static inline struct jit_block *jit_block_of_code(const uint8_t *code)
 {
     struct jit_block *b;
@@ -216,7 +218,7 @@ static inline unsigned jit_jc_index(uint32_t lin, uint32_t salt)
 {
     return (lin ^ (lin >> JIT_JC_BITS) ^ salt) & ((1u << JIT_JC_BITS) - 1);
 }
-struct jit_block *jit_lookup(struct jit *j, struct cpu *c);
+const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c);
 void jit_register_block(struct jit *j, struct jit_block *b);
 void jit_invalidate_block(struct jit *j, struct jit_block *b);
 void jit_chain(struct jit *j, struct jit_exit *x, struct jit_block *to);

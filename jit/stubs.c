@@ -43,14 +43,14 @@ static void build_trampoline(struct jit *j, struct emit *e)
  * checks jit_lookup makes: the same EIP, CS base and limit (struct cpu's) and mode (j->cur_mode:
  * the running blocks' mode is the CPU's, as anything that changes it ends a block through the
  * dispatcher), and, unless the TLB is unchanged since the entry was last checked, the TLB's
- * fetch entry valid for the page and giving the block's host address (from its code header:
- * the same bytes, so for RAM the same physical address, and a remapped page, a flushed TLB or a
+ * fetch entry valid for the page and giving the block's physical address (the same bytes: the
+ * page map changes only with a flush of the whole cache; a remapped page, a flushed TLB or a
  * fetch that must fault goes to the dispatcher, whose cpu_step takes it) and the physical page
  * still marked PME_CODE or ROM. An invalidated block is off the jump cache, and a flush empties
  * it, so neither can be reached; a negative entry's code only goes to the dispatcher. The
  * target's prologue then checks the budget, as after a chained jump. Under --verify it always
  * misses: each block is checked on its own. A hit reads the jump-cache entry alone: block
- * records are seldom in the host's cache. */
+ * records, and the headers before blocks' code, are seldom in the host's cache. */
 static void build_inline_lookup(struct jit *j, struct emit *e)
 {
     uint8_t *miss[16];
@@ -66,7 +66,7 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_op_rr(e, 4, 0x31, H_RAX, H_RDX);
     emit_op_mem(e, 4, 0x33, H_RDX, H_R12, JIT_OFF(cur_salt));
     emit_alu_imm_reg(e, 4, 4, H_RDX, (1u << JIT_JC_BITS) - 1);
-    emit_shift_imm(e, 4, 4, H_RDX, 5);                           /* rdx = &j->jc[edx] (32-byte entries) */
+    emit_shift_imm(e, 4, 4, H_RDX, JIT_JC_SHIFT);                /* rdx = &j->jc[edx] */
     emit_op_sib(e, 8, 0x8D, H_RDX, H_R12, H_RDX, 0, JIT_OFF(jc));
     emit_op_mem(e, 4, 0x3B, H_RCX, H_RDX, JC_OFF(eip));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
@@ -103,13 +103,11 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_alu_imm_reg(e, 4, 4, H_R8, TLB_PAGE_MASK);
     emit_op_sib(e, 4, 0x3B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(fetch));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
-    emit_op_sib(e, 8, 0x8B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(addend)); /* host = addend + lin */
-    emit_op_rr(e, 8, 0x01, H_RAX, H_R8);
-    emit_op_mem(e, 8, 0x3B, H_R8, H_RSI, JIT_CODE_HEADER_HOST - JIT_CODE_HEADER);
-    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_op_rr(e, 4, 0x89, H_RAX, H_R8);                         /* phys = paddr | page offset */
     emit_alu_imm_reg(e, 4, 4, H_R8, ~TLB_PAGE_MASK);
     emit_op_sib(e, 4, 0x0B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(paddr));
+    emit_op_mem(e, 4, 0x3B, H_R8, H_RDX, JC_OFF(phys));
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_shift_imm(e, 4, 5, H_R8, PM_PAGE_BITS);                 /* the page map entry */
     emit_op_mem(e, 8, 0x8B, H_R9, H_RBX, CPU_OFF(mem));
     emit_op_mem(e, 8, 0x8B, H_R9, H_R9, (int32_t)offsetof(struct physmem, map));

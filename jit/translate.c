@@ -161,16 +161,14 @@ static void emit_fallback(struct tctx *t, int i, int last)
     tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
 }
 
-/* Where block b's code goes: after its header (b's address, for jit_block_of_code, and the host
- * address of its first guest byte, for the inline lookup), with the rest of the code cache for
- * room (*room); NULL when the cache is nearly full. */
+/* Where block b's code goes: after its header (b's address, for jit_block_of_code), with the
+ * rest of the code cache for room (*room); NULL when the cache is nearly full. */
 static uint8_t *code_start(struct jit *j, struct jit_block *b, size_t *room)
 {
     if (j->code_used + JIT_CODE_HEADER + 64 > j->code_size)
         return NULL;
     uint8_t *h = j->code + j->code_used;
     memcpy(h, &b, sizeof(b));
-    memcpy(h + JIT_CODE_HEADER_HOST, &b->host, sizeof(b->host));
     *room = j->code_size - j->code_used - JIT_CODE_HEADER;
     return h + JIT_CODE_HEADER;
 }

@@ -175,11 +175,12 @@ int jit_verify_run(struct jit *j, struct cpu *c, uint64_t budget, FILE *out)
     j->steps_left = budget > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)budget;
     j->result = CPU_EXIT_BUDGET;
     while (j->steps_left > 0) {
-        struct jit_block *b = (c->stop | c->halted | c->shadow | c->nmi | (c->intr && (c->eflags & F_IF)) |
-                               ((c->eflags & (F_TF | F_RF)) != 0) | c->dbg_exec | c->dbg_data | c->dbg_io |
-                               j->interp_next)
-                                  ? NULL
-                                  : jit_lookup(j, c);
+        const struct jit_jc *ent = (c->stop | c->halted | c->shadow | c->nmi | (c->intr && (c->eflags & F_IF)) |
+                                    ((c->eflags & (F_TF | F_RF)) != 0) | c->dbg_exec | c->dbg_data | c->dbg_io |
+                                    j->interp_next)
+                                       ? NULL
+                                       : jit_lookup(j, c);
+        struct jit_block *b = ent ? ent->block : NULL;
         j->interp_next = 0;
         int r;
         if (!b || b->nsteps == 0 || b->nsteps > j->steps_left) {

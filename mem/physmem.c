@@ -24,6 +24,9 @@ int physmem_init(struct physmem *pm, uint64_t ram_size)
                      -1, 0);
     if (ram == MAP_FAILED)
         return -1;
+    /* 2 MiB pages where the host has them (as QEMU asks for its RAM): the guest's accesses then
+     * cost the host far fewer TLB misses; a touched 2 MiB is then committed whole. */
+    madvise(ram, ram_size, MADV_HUGEPAGE);
     void *map = mmap(NULL, PM_PAGES * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (map == MAP_FAILED) {

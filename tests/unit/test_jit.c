@@ -234,6 +234,7 @@ static void test_jit_ret_uses_inline_lookup_and_cross_page_call_is_chained(void 
     text[n] = 0;
     fclose(f);
     assert_non_null(strstr(text, "page check of the chained exit to 00003000, on another page"));
+    assert_non_null(strstr(text, "prefetcht0")); /* the CALLs', of their RET's jump-cache entry */
     static const uint64_t slices[] = { 1, 3, 7, 64, 5000 };
     for (int k = 0; k < 20; k++)
         run_both(&p, slices[k % 5]);
@@ -366,7 +367,7 @@ static void test_jit_cross_page_exit_after_remap_of_target_page(void **state)
  * so that after the remap the fetch TLB holds the new mapping again when CALL 0x5000 looks up
  * its block: the chained CALL's page check finds the page's fetch entry but must refuse its
  * addend, and the inline lookup that follows finds the jump cache's entry for 0x5000, older
- * than the TLB change, naming the block of the old page, which it must refuse on its host
+ * than the TLB change, naming the block of the old page, which it must refuse on its physical
  * address.
  *   mov ecx,400 / xor ebx,ebx / .l: mov eax,10 / call 0x5005 / add ebx,eax / call 0x5000 /
  *   add ebx,eax / cmp ecx,200 / jne .n / mov dword [PT + 5*4],0x6007 / invlpg [0x5000] /
