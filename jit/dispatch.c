@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cpuid.h>
 #include <sys/mman.h>
 
 #include "jit_internal.h"
@@ -27,6 +28,9 @@ struct jit *jit_create(struct cpu *c, size_t code_cache_bytes)
     memset(j, 0, sizeof(*j));
     j->c = c;
     j->max_insns = JIT_MAX_INSNS;
+    /* The first x86-64 processors lacked LAHF in 64-bit mode (Intel SDM Vol. 2A, LAHF). */
+    unsigned a, b, cx, d;
+    j->host_lahf = __get_cpuid(0x80000001u, &a, &b, &cx, &d) && (cx & 1);
     j->code_size = code_cache_bytes;
     /* Read, write and execute at once: patching chains in place is then a plain store (W^X is
      * not required here; see issue 5). */

@@ -178,6 +178,7 @@ struct jit {
 
     /* --verify (verify.c) */
     uint8_t verifying;        /* every RAM page stays PME_CODE, so every store passes the hook */
+    uint8_t host_lahf;        /* the host has LAHF in 64-bit mode (CPUID 8000_0001h ECX bit 0) */
     uint8_t logging;          /* the hook records each store's old bytes in wlog */
     uint8_t wlog_full;
     uint32_t wlog_n;

@@ -203,6 +203,40 @@ static void test_jit_chains_direct_jumps(void **state)
     pair_free(&p);
 }
 
+/* The flags an ALU instruction leaves pending are saved with LAHF and SETO where the host has
+ * LAHF in 64-bit mode, else with PUSHF: both give the interpreter's results on loop32 (JO, JNP,
+ * ADC and SBB on flags saved in the blocks before). */
+static void flags_save_run(int lahf)
+{
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    p.j->host_lahf = (uint8_t)lahf;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    jit_set_dump(p.j, f);
+    run_both(&p, 100000);
+    jit_set_dump(p.j, NULL);
+    assert_int_equal(p.jh->c->halted, 1);
+    static char text[1 << 20];
+    rewind(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    fclose(f);
+    assert_true((strstr(text, "lahf") != NULL) == (lahf != 0));
+    pair_free(&p);
+}
+
+static void test_jit_flags_saved_by_lahf_match_interpreter(void **state)
+{
+    (void)state;
+    flags_save_run(1);
+}
+
+static void test_jit_flags_saved_by_pushf_where_host_lacks_lahf(void **state)
+{
+    (void)state;
+    flags_save_run(0);
+}
+
 /* ret_mix (bits 32, org 0x1000; far_f at 0x3000, another guest page): RET, a direct CALL to
  * another page and back, an indirect JMP and a PUSH/RET pair, all of which leave their block to
  * an EIP it cannot chain to:
@@ -740,6 +774,8 @@ int main(void)
         cmocka_unit_test(test_jit_fault_on_third_memory_access_is_precise),
         cmocka_unit_test(test_jit_fault_single_steps_match),
         cmocka_unit_test(test_jit_chains_direct_jumps),
+        cmocka_unit_test(test_jit_flags_saved_by_lahf_match_interpreter),
+        cmocka_unit_test(test_jit_flags_saved_by_pushf_where_host_lacks_lahf),
         cmocka_unit_test(test_jit_ret_uses_inline_lookup_and_cross_page_call_is_chained),
         cmocka_unit_test(test_jit_invalidated_block_never_reached_by_inline_lookup),
         cmocka_unit_test(test_jit_cross_page_exit_after_remap_of_target_page),
