@@ -70,6 +70,10 @@ static struct tlb_entry *walk(struct cpu *c, uint32_t lin, int acc, int probe)
     c->tlb.misses++;
     if (fetch && !(e->fetch & TLB_INVALID))
         c->tlb.gen++; /* a fetch translation in use is replaced */
+    /* A load or store entry of another page goes to the second way (a probe is fetch only). */
+    struct tlb_entry *v = &c->tlb.v[user][tlb_index(lin)];
+    if (!fetch && !(e->read & e->write & TLB_INVALID) && e->vpage != page)
+        *v = *e;
     if (!(c->cr[0] & CR0_PG)) {
         paddr = page;
     } else {
@@ -136,6 +140,17 @@ static struct tlb_entry *walk(struct cpu *c, uint32_t lin, int acc, int probe)
 
 static struct tlb_entry *fill(struct cpu *c, uint32_t lin, int acc)
 {
+    /* The second way holds the page for this access: the two entries change places. */
+    if (!(acc & ACC_FETCH)) {
+        struct tlb_entry *e = tlb_entry_of(c, lin, acc), *v = &c->tlb.v[(acc & ACC_USER) != 0][tlb_index(lin)];
+        uint32_t tag = (acc & ACC_WRITE) ? v->write : v->read;
+        if ((tag & ~(uint32_t)TLB_SLOW) == (lin & TLB_PAGE_MASK)) {
+            struct tlb_entry old = *e;
+            *e = *v;
+            *v = old;
+            return e;
+        }
+    }
     return walk(c, lin, acc, 0);
 }
 

@@ -167,15 +167,8 @@ static struct jit_page *page_get(struct jit *j, uint32_t phys)
         p->next = j->pages[pn & ((1u << JIT_PAGE_HASH_BITS) - 1)];
         j->pages[pn & ((1u << JIT_PAGE_HASH_BITS) - 1)] = p;
     }
-    if (!p->blocks && physmem_set_code(j->c->mem, phys, 1)) {
-        struct tlb *t = &j->c->tlb;
-        for (int cl = 0; cl < 2; cl++)
-            for (unsigned i = 0; i < TLB_SIZE; i++) {
-                struct tlb_entry *te = &t->e[cl][i];
-                if (te->paddr == (pn << PM_PAGE_BITS) && !(te->write & (TLB_INVALID | TLB_SLOW)))
-                    te->write |= TLB_SLOW;
-            }
-    }
+    if (!p->blocks && physmem_set_code(j->c->mem, phys, 1))
+        tlb_slow_writes(&j->c->tlb, pn << PM_PAGE_BITS, 0);
     return p;
 }
 

@@ -73,6 +73,11 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
         fprintf(out, "   -- full TLB probe of instruction %u (%s): its access is not in the kept page\n",
                 l->insn, name);
         break;
+    case JL_WAY2:
+        insn_name(name, sizeof(name), g, guest, eips, l->insn);
+        fprintf(out, "   -- TLB second way of instruction %u (%s): its first way holds another page\n", l->insn,
+                name);
+        break;
     case JL_COLD:
         insn_name(name, sizeof(name), g, guest, eips, l->insn);
         fprintf(out, "   -- cold code: TLB slow path of instruction %u (%s): calls the interpreter's handler\n", l->insn,

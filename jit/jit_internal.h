@@ -257,6 +257,7 @@ enum jit_label_kind {
     JL_LOOKUP,    /* exit through the inline lookup: the next block if the jump cache has it */
     JL_COLD,      /* the out-of-line slow path of instruction insn's inline memory access */
     JL_REPROBE,   /* the full TLB probe of insn's access, when it is not in the kept page */
+    JL_WAY2,      /* the check of the TLB's second way for insn's access */
     JL_TAIL,      /* the instruction at eip crosses into the next page: cpu_step runs it */
 };
 

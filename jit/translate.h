@@ -47,6 +47,18 @@ struct cold {
     uint8_t *rp_from, *rp_back;
     int rp_write, rp_size;
     unsigned rp_keep;     /* what its full probe keeps (probe_tlb) */
+    uint8_t *entry;       /* where its code starts, once emitted */
+};
+
+/* A TLB probe's check of the second way (mem/tlb.h), emitted out of line where the first way's
+ * tag compare failed (translate_inline.c, probe_tlb): that branch, the probe's slow path, what
+ * it compares and keeps, and where the hot path goes on. */
+struct way2 {
+    uint8_t *from, *back;
+    struct cold *cd;
+    int32_t ent;          /* offset in struct cpu of the class's second-way entries */
+    int write;
+    unsigned keep;
 };
 
 struct tctx {
@@ -86,6 +98,8 @@ struct tctx {
     int nfix;
     struct cold cold[2 * JIT_MAX_INSNS]; /* PUSH m probes twice: its source and the stack */
     int ncold;
+    struct way2 way2[4 * JIT_MAX_INSNS]; /* one per full probe: two an instruction, and reprobes */
+    int nway2;
     struct jit_label labels[8 * JIT_MAX_INSNS + 16]; /* for --dump-jit, recorded only then */
     int nlabels;
 };

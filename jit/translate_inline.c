@@ -926,6 +926,8 @@ static struct cold *new_cold(struct tctx *t)
     return cd;
 }
 
+static void probe_hit(struct emit *e, int32_t ent, unsigned keep);
+
 /* The TLB probe proper: EAX holds the linear address of an access of size bytes (write: by the
  * write tag, which also vouches for reads); on a hit RDX holds the entry's addend, else the
  * code goes to cd. keep: the page and the addend are kept for later reads (bit 0) and writes
@@ -945,7 +947,20 @@ static void probe_tlb(struct tctx *t, struct cold *cd, int write, int size, unsi
     emit_op_mem(e, 4, 0x8D, H_RDX, H_RAX, size - 1);                       /* lea edx, [rax + size - 1] */
     emit_alu_imm_reg(e, 4, 4, H_RDX, TLB_PAGE_MASK);                        /* a page-crossing access misses */
     emit_op_sib(e, 4, 0x3B, H_RDX, H_RBX, H_RCX, 0, tag);
-    to_cold(t, cd, emit_jcc32(e, CC_NE, NULL));
+    uint8_t *miss = emit_jcc32(e, CC_NE, NULL);
+    probe_hit(e, ent, keep);
+    /* A miss tries the second way out of line (tr_emit_cold), then cd. */
+    if (t->nway2 < (int)(sizeof(t->way2) / sizeof(t->way2[0])))
+        t->way2[t->nway2++] = (struct way2){ miss, e->p, cd, ent - CPU_OFF(tlb.e[0][0]) + CPU_OFF(tlb.v[0][0]),
+                                             write, keep };
+    else
+        e->overflow = 1; /* cannot happen (room for every probe); fail safe (no translation) */
+}
+
+/* A TLB probe's hit in the way whose entries (of the class) start at ent, ECX the entry's
+ * offset: RDX = the addend, and the page (RDX before) and the addend kept as keep says. */
+static void probe_hit(struct emit *e, int32_t ent, unsigned keep)
+{
     for (int w = 0; w < 2; w++) /* RDX: the page (the AND cleared the upper half) */
         if (keep & (1u << w))
             emit_op_mem(e, 8, 0x89, H_RDX, H_R12, JIT_OFF(grp_page[w]));
@@ -1951,7 +1966,7 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
     uint8_t cached0 = t->cached;
     uint32_t pkeep0 = t->pkeep, pclear0 = t->pclear;
     struct fsrc fs0 = t->fs;
-    int ncold0 = t->ncold;
+    int ncold0 = t->ncold, nway20 = t->nway2;
     int ok = 1;
 
     if (op < 0x40 && (op & 7) < 6) {
@@ -2079,6 +2094,7 @@ undo:
         t->fs = fs0;
         t->fused_cc = fused;
         t->ncold = ncold0;
+        t->nway2 = nway20;
         return 0;
     }
     /* Only the instruction right before a Jcc fuses with it (merge_flags set fused_cc); any other
@@ -2111,6 +2127,7 @@ void tr_emit_cold(struct tctx *t)
             emit_jmp32(e, cd->rp_back);
         }
         uint8_t *here = e->p;
+        cd->entry = here;
         tr_label(t, JL_COLD, cd->i, t->eips[cd->i], 1);
         for (int q = 0; q < cd->nj; q++)
             if (!e->overflow)
@@ -2169,5 +2186,18 @@ void tr_emit_cold(struct tctx *t)
         if (cd->fused_cc >= 0) /* the Jcc after it tests DL: set it as the hot path does */
             emit_setcc(e, cond_eval(e, cd->fused_cc, H_RBX, CPU_OFF(eflags)), H_RDX);
         emit_jmp32(e, cd->resume);
+    }
+    /* The second TLB way, for each probe whose first way missed: EAX, ECX and EDX as the probe
+     * left them (the address, the entry's offset, the page). */
+    for (int k = 0; k < t->nway2; k++) {
+        const struct way2 *w = &t->way2[k];
+        tr_label(t, JL_WAY2, w->cd->i, t->eips[w->cd->i], 1);
+        if (!e->overflow)
+            emit_patch_rel32(w->from, e->p);
+        int32_t tag = w->ent + (int32_t)(w->write ? offsetof(struct tlb_entry, write) : offsetof(struct tlb_entry, read));
+        emit_op_sib(e, 4, 0x3B, H_RDX, H_RBX, H_RCX, 0, tag);
+        emit_jcc32(e, CC_NE, w->cd->entry);
+        probe_hit(e, w->ent, w->keep);
+        emit_jmp32(e, w->back);
     }
 }

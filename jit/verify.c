@@ -26,11 +26,7 @@ void jit_verify_mark_all(struct jit *j)
     uint64_t end = pm->ram_size > (1u << 20) ? pm->ram_size : (1u << 20);
     for (uint32_t pn = 0; pn < PM_PAGES && ((uint64_t)pn << PM_PAGE_BITS) < end; pn++)
         physmem_set_code(pm, pn << PM_PAGE_BITS, 1);
-    struct tlb *t = &j->c->tlb;
-    for (int cl = 0; cl < 2; cl++)
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (!(t->e[cl][i].write & TLB_INVALID))
-                t->e[cl][i].write |= TLB_SLOW;
+    tlb_slow_writes(&j->c->tlb, 0, 1);
 }
 
 /* Port I/O and repeated string instructions would be done twice or overflow the log: such blocks

@@ -34,6 +34,12 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "struct tlb_entry is 32 bytes");
 
 struct tlb {
     struct tlb_entry e[2][TLB_SIZE]; /* loads and stores (their fetch tags stay invalid) */
+    /* A second way for loads and stores: the entry e[][i] last held, moved here when another
+     * page took its place, and swapped back on its next miss (cpu/paging.c, fill; the JIT's
+     * inline probe checks it out of line). Two hot pages whose numbers agree in the index bits
+     * (a stack and an array 1 MiB apart, gzip's) would otherwise evict each other on every
+     * access. */
+    struct tlb_entry v[2][TLB_SIZE];
     /* Instruction fetch, apart as in the hardware's split TLBs: a hot code page and a hot data
      * page whose numbers agree in the index bits would otherwise evict each other on every
      * access, and each eviction of the code page sends the JIT back through its lookup. */
@@ -55,5 +61,8 @@ void tlb_flush_all(struct tlb *t);
 void tlb_flush_nonglobal(struct tlb *t, int keep_global);
 /* INVLPG: the page holding lin, in both privilege classes (and every 4 MiB piece, if any). */
 void tlb_flush_page(struct tlb *t, uint32_t lin);
+/* Sends the stores that entries give a host pointer for to the slow path: those to physical
+ * page paddr (page-aligned), or all of them when all (the JIT, when a page gets code). */
+void tlb_slow_writes(struct tlb *t, uint32_t paddr, int all);
 
 #endif

@@ -420,18 +420,19 @@ static void test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill(void 
 
 /* kept_page (paging on): each pass rewrites the PTE of linear 0x100000 without INVLPG, loads
  * from that page (its TLB entry still has the old mapping; the page is kept for the block's
- * later accesses), loads from a page with the same TLB index (a slow path whose fill evicts the
- * first page's entry), then adds from the first page again: the interpreter walks the page
- * tables afresh and reads the new mapping, so the JIT must not use the kept page once a slow
- * path has run. Then the PTE is put back, INVLPG'd and the old mapping loaded into the TLB.
+ * later accesses), loads from two pages with the same TLB index (slow paths whose fills evict
+ * the first page's entry from both ways), then adds from the first page again: the interpreter
+ * walks the page tables afresh and reads the new mapping, so the JIT must not use the kept page
+ * once a slow path has run. Then the PTE is put back, INVLPG'd and the old mapping loaded into
+ * the TLB.
  *   mov ecx,2 / mov esi,0x100000 / mov edi,PT + 0x100*4 / mov ebp,0x200000 / xor ebx,ebx /
- *   .l: mov dword [edi],0x380007 / mov eax,[esi] / mov edx,[ebp] / add ebx,[esi+4] /
- *   mov dword [edi],0x100007 / add ebp,0x100000 / invlpg [esi] / mov eax,[esi] / dec ecx /
+ *   .l: mov dword [edi],0x380007 / mov eax,[esi] / mov edx,[ebp] / mov edx,[ebp+0x100000] /
+ *   add ebx,[esi+4] / mov dword [edi],0x100007 / invlpg [esi] / mov eax,[esi] / dec ecx /
  *   jnz .l / hlt */
 static const uint8_t code_kept_page[] = {
     0xb9, 0x02, 0x00, 0x00, 0x00, 0xbe, 0x00, 0x00, 0x10, 0x00, 0xbf, 0x00, 0x14, 0x01, 0x00, 0xbd,
     0x00, 0x00, 0x20, 0x00, 0x31, 0xdb, 0xc7, 0x07, 0x07, 0x00, 0x38, 0x00, 0x8b, 0x06, 0x8b, 0x55,
-    0x00, 0x03, 0x5e, 0x04, 0xc7, 0x07, 0x07, 0x00, 0x10, 0x00, 0x81, 0xc5, 0x00, 0x00, 0x10, 0x00,
+    0x00, 0x8b, 0x95, 0x00, 0x00, 0x10, 0x00, 0x03, 0x5e, 0x04, 0xc7, 0x07, 0x07, 0x00, 0x10, 0x00,
     0x0f, 0x01, 0x3e, 0x8b, 0x06, 0x49, 0x75, 0xde, 0xf4 };
 
 static void test_jit_kept_page_dropped_after_slow_path_refills_tlb(void **state)
@@ -445,6 +446,51 @@ static void test_jit_kept_page_dropped_after_slow_path_refills_tlb(void **state)
     run_both(&p, 1000);
     assert_int_equal(p.jh->c->halted, 1);
     assert_int_equal(p.jh->c->r[R_EBX], 2 * new_map);
+    pair_free(&p);
+}
+
+/* two_ways (paging on): a loop adds from two pages whose numbers agree in the TLB's index bits,
+ * 0x210000 and 0x310000. The second TLB way holds the one the first does not, and the inline
+ * probe finds it there: no slow path a pass.
+ *   mov ecx,1000 / xor ebx,ebx / .l: add ebx,[0x210000] / add ebx,[0x310000] / dec ecx /
+ *   jnz .l / hlt */
+static const uint8_t code_two_ways[] = { 0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xdb, 0x03, 0x1d, 0x00, 0x00, 0x21,
+                                         0x00, 0x03, 0x1d, 0x00, 0x00, 0x31, 0x00, 0x49, 0x75, 0xf1, 0xf4 };
+
+static void test_jit_probe_finds_page_in_second_tlb_way(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_two_ways, sizeof(code_two_ways));
+    paging_on(&p);
+    uint32_t one = 1, two = 2;
+    pair_poke(&p, 0x210000, &one, 4);
+    pair_poke(&p, 0x310000, &two, 4);
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->r[R_EBX], 3000);
+    assert_true(p.j->stats.slow_mem < 20); /* the first passes' misses only */
+    pair_free(&p);
+}
+
+/* smc_two_ways (paging on): each pass stores into the code of f (at 0x210000), loads from
+ * 0x310000, which moves 0x210000's TLB entry to the second way, and calls f: the first call
+ * translates f, which must send the stores of the entry in the second way to the slow path
+ * too, where the write hook sees them, or the next pass's store would miss f's block.
+ *   mov ecx,20 / xor ebx,ebx / .l: mov [0x210001],cl / mov edx,[0x310000] / call 0x210000 /
+ *   add ebx,eax / dec ecx / jnz .l / hlt        f: mov eax,0 / ret */
+static const uint8_t code_smc_two_ways[] = { 0xb9, 0x14, 0x00, 0x00, 0x00, 0x31, 0xdb, 0x88, 0x0d, 0x01,
+                                             0x00, 0x21, 0x00, 0x8b, 0x15, 0x00, 0x00, 0x31, 0x00, 0xe8,
+                                             0xe8, 0xef, 0x20, 0x00, 0x01, 0xc3, 0x49, 0x75, 0xea, 0xf4 };
+
+static void test_jit_store_through_second_tlb_way_into_code_is_seen(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_smc_two_ways, sizeof(code_smc_two_ways));
+    paging_on(&p);
+    pair_poke(&p, 0x210000, code_smc_far_f, sizeof(code_smc_far_f));
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->r[R_EBX], 20 * 21 / 2);
     pair_free(&p);
 }
 
@@ -786,6 +832,8 @@ int main(void)
         cmocka_unit_test(test_jit_flags_carried_give_the_carry_that_inc_keeps),
         cmocka_unit_test(test_jit_flags_carried_then_replaced_are_not_merged_again),
         cmocka_unit_test(test_jit_kept_page_dropped_after_slow_path_refills_tlb),
+        cmocka_unit_test(test_jit_probe_finds_page_in_second_tlb_way),
+        cmocka_unit_test(test_jit_store_through_second_tlb_way_into_code_is_seen),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_cache_flush_when_full),
         cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),

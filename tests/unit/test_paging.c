@@ -206,6 +206,57 @@ static void test_invlpg_drops_a_stale_translation(void **state)
     h_free(h);
 }
 
+/* 0x210000 and 0x310000 share a TLB index (mem/tlb.h): the second way keeps the first page's
+ * translation when the other takes its place, and a load from it needs no walk. */
+static const uint8_t ld_210000[] = { 0xA1, 0x00, 0x00, 0x21, 0x00 }; /* mov eax, [0x210000] */
+static const uint8_t ld_310000[] = { 0xA1, 0x00, 0x00, 0x31, 0x00 }; /* mov eax, [0x310000] */
+
+static void test_two_pages_of_one_tlb_index_both_stay(void **state)
+{
+    (void)state;
+    struct harness *h = paged();
+    uint32_t one = 1, two = 2;
+    h_poke(h, 0x210000, &one, 4);
+    h_poke(h, 0x310000, &two, 4);
+    run(h, ld_210000, sizeof(ld_210000));
+    run(h, ld_310000, sizeof(ld_310000));
+    uint64_t misses = h->c->tlb.misses;
+    run(h, ld_210000, sizeof(ld_210000));
+    assert_int_equal(h->c->r[R_EAX], 1);
+    run(h, ld_310000, sizeof(ld_310000));
+    assert_int_equal(h->c->r[R_EAX], 2);
+    assert_int_equal(h->c->tlb.misses, misses);
+    h_free(h);
+}
+
+/* A translation the second way holds goes with INVLPG and with a CR3 write, as one in the first
+ * does. */
+static void test_second_tlb_way_flushed_by_invlpg_and_cr3_write(void **state)
+{
+    (void)state;
+    struct harness *h = paged();
+    uint32_t vals[3] = { 1, 2, 3 };
+    h_poke(h, 0x210000, &vals[0], 4);
+    h_poke(h, 0x211000, &vals[1], 4);
+    h_poke(h, 0x212000, &vals[2], 4);
+    static const uint8_t inv[] = { 0x0F, 0x01, 0x3D, 0x00, 0x00, 0x21, 0x00 }; /* invlpg [0x210000] */
+    static const uint8_t cr3[] = { 0x0F, 0x22, 0xDB };                         /* mov cr3, ebx */
+    run(h, ld_210000, sizeof(ld_210000));
+    run(h, ld_310000, sizeof(ld_310000)); /* 0x210000's entry into the second way */
+    map(h, 0x210000, 0x211000, P | RW | US);
+    run(h, inv, sizeof(inv));
+    run(h, ld_210000, sizeof(ld_210000));
+    assert_int_equal(h->c->r[R_EAX], 2);
+    run(h, ld_310000, sizeof(ld_310000));
+    map(h, 0x210000, 0x212000, P | RW | US);
+    h->c->cr[4] |= CR4_PGE; /* the write keeps global entries: each one is looked at */
+    h->c->r[R_EBX] = PD;
+    run(h, cr3, sizeof(cr3));
+    run(h, ld_210000, sizeof(ld_210000));
+    assert_int_equal(h->c->r[R_EAX], 3);
+    h_free(h);
+}
+
 static void test_page_crossing_write_faults_before_writing_either_page(void **state)
 {
     (void)state;
@@ -264,6 +315,8 @@ int main(void)
         cmocka_unit_test(test_4mib_page_with_pse),
         cmocka_unit_test(test_global_page_survives_cr3_write_only_with_pge),
         cmocka_unit_test(test_invlpg_drops_a_stale_translation),
+        cmocka_unit_test(test_two_pages_of_one_tlb_index_both_stay),
+        cmocka_unit_test(test_second_tlb_way_flushed_by_invlpg_and_cr3_write),
         cmocka_unit_test(test_page_crossing_write_faults_before_writing_either_page),
         cmocka_unit_test(test_instruction_fetch_from_absent_page_faults_with_cr2_there),
         cmocka_unit_test(test_tlb_counts_hits_and_misses),
