@@ -63,6 +63,20 @@ static void run_both(struct pair *p, uint64_t n)
     assert_same_state(p);
 }
 
+/* run_both with --dump-jit on: what it printed, NUL-terminated in text (size bytes). */
+static void run_both_dumped(struct pair *p, uint64_t n, char *text, size_t size)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    jit_set_dump(p->j, f);
+    run_both(p, n);
+    jit_set_dump(p->j, NULL);
+    rewind(f);
+    size_t got = fread(text, 1, size - 1, f);
+    text[got] = 0;
+    fclose(f);
+}
+
 static void test_jit_matches_interpreter_real_mode_loop(void **state)
 {
     (void)state;
@@ -210,17 +224,9 @@ static void flags_save_run(int lahf)
 {
     struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
     p.j->host_lahf = (uint8_t)lahf;
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    jit_set_dump(p.j, f);
-    run_both(&p, 100000);
-    jit_set_dump(p.j, NULL);
-    assert_int_equal(p.jh->c->halted, 1);
     static char text[1 << 20];
-    rewind(f);
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    text[n] = 0;
-    fclose(f);
+    run_both_dumped(&p, 100000, text, sizeof(text));
+    assert_int_equal(p.jh->c->halted, 1);
     assert_true((strstr(text, "lahf") != NULL) == (lahf != 0));
     pair_free(&p);
 }
@@ -257,16 +263,8 @@ static void test_jit_ret_uses_inline_lookup_and_cross_page_call_is_chained(void 
     (void)state;
     struct pair p = pair_new(1, code_ret_mix, sizeof(code_ret_mix));
     pair_poke(&p, 0x3000, code_ret_mix_far, sizeof(code_ret_mix_far));
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    jit_set_dump(p.j, f);
-    run_both(&p, 1000);
-    jit_set_dump(p.j, NULL);
     static char text[1 << 16];
-    rewind(f);
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    text[n] = 0;
-    fclose(f);
+    run_both_dumped(&p, 1000, text, sizeof(text));
     assert_non_null(strstr(text, "page check of the chained exit to 00003000, on another page"));
     assert_non_null(strstr(text, "prefetcht0")); /* the CALLs', of their RET's jump-cache entry */
     static const uint64_t slices[] = { 1, 3, 7, 64, 5000 };
@@ -642,15 +640,8 @@ static void test_jit_dump_labels_prologue_slow_path_chain_point_and_handler(void
     (void)state;
     static const uint8_t code[] = { 0x90, 0xA1, 0x04, 0x20, 0x00, 0x00, 0x83, 0xC0, 0x01, 0xEB, 0x00, 0x0F, 0xA2, 0xF4 };
     struct pair p = pair_new(1, code, sizeof(code));
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    jit_set_dump(p.j, f);
-    run_both(&p, 100);
     static char text[1 << 16];
-    rewind(f);
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    text[n] = 0;
-    fclose(f);
+    run_both_dumped(&p, 100, text, sizeof(text));
     assert_non_null(strstr(text, "block eip 00001000"));
     assert_non_null(strstr(text, "block prologue"));
     /* The load's own host code right after it: the address into EAX first. */
