@@ -63,7 +63,6 @@ uint32_t jit_jc_salt(uint32_t mode)
     return (mode * 0x9E3779B1u) >> (32 - JIT_JC_BITS);
 }
 
-
 static struct jit_page *page_find(struct jit *j, uint32_t pn)
 {
     for (struct jit_page *p = j->pages[pn & ((1u << JIT_PAGE_HASH_BITS) - 1)]; p; p = p->next)

@@ -424,9 +424,9 @@ static void flags_pend(struct tctx *t, uint32_t keep, uint32_t clear)
 
 /* EAX = the host's six arithmetic flags where EFLAGS has them (ECX changed, the host's flags
  * not): LAHF gives SF ZF AF PF CF, SETO the OF. PUSHF gives them too, but the host runs it as
- * microcode: on the machine of docs/how-it-works.md's figures a flag save through PUSHF cost
- * 1.2 ns more than none, this one 0.6 ns, and gzip's hot loop saves three an iteration. Only
- * the six are read from a pending flags word (every reader masks them). */
+ * microcode: on the machine of the README's speed figures (AMD EPYC) a flag save through PUSHF
+ * cost 1.2 ns more than none, this one 0.6 ns, and gzip's hot loop saves three an iteration.
+ * Only the six are read from a pending flags word (every reader masks them). */
 static void emit_flags_image(struct emit *e)
 {
     static const uint8_t code[] = {
