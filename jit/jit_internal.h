@@ -119,6 +119,7 @@ struct jit_stats {
     uint64_t slow_mem;        /* inline memory accesses that took the out-of-line path */
     uint64_t ic_hits;         /* exits that found the next block by the inline lookup (stubs.c) */
     uint64_t ic_misses;       /* exits whose inline lookup sent them to the dispatcher */
+    uint64_t ic_fills;        /* inline lookups that filled the TLB's fetch entry (stubs.c) */
     uint64_t guard_fails;     /* chained exits to another page whose page check failed (translate.c) */
     uint64_t quiet;           /* handler calls done by a quiet path, without a cpu_step */
     uint64_t fallback[512 * 8]; /* handler calls by opcode (0x000-0x1FF) * 8 + ModRM.reg of groups */

@@ -28,9 +28,9 @@ void jit_print_stats(const struct jit *j, FILE *out)
     fprintf(out, "jit: %" PRIu64 " block entries from the dispatcher, %" PRIu64 " chains patched, %" PRIu64
                  " interpreter steps, %" PRIu64 " page-crossing instructions run by tail steps\n",
             s->entries, s->chains, s->interp_steps, s->tail_steps);
-    fprintf(out, "jit: %" PRIu64 " inline lookups found the next block, %" PRIu64 " went to the dispatcher; %" PRIu64
-                 " page checks of chained exits to another page failed\n",
-            s->ic_hits, s->ic_misses, s->guard_fails);
+    fprintf(out, "jit: %" PRIu64 " inline lookups found the next block (%" PRIu64 " after filling a TLB fetch entry), %" PRIu64
+                 " went to the dispatcher; %" PRIu64 " page checks of chained exits to another page failed\n",
+            s->ic_hits, s->ic_fills, s->ic_misses, s->guard_fails);
     fprintf(out, "jit: %" PRIu64 " cache flushes, %" PRIu64 " blocks invalidated by stores, %" PRIu64
                  " early exits after a store into code, %" PRIu64 " inline memory slow paths\n",
             s->flushes, s->invalidations, s->smc_exits, s->slow_mem);

@@ -59,6 +59,8 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     j->ic_stub = e->p;
     emit_alu_imm_mem(e, 1, 7, H_R12, JIT_OFF(verifying), 0);
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_op_rr(e, 4, 0x31, H_R11, H_R11);                        /* r11d = 0: no fill tried yet */
+    uint8_t *top = e->p;
     emit_op_mem(e, 4, 0x8B, H_RAX, H_RBX, cs + (int32_t)offsetof(struct segreg, base)); /* eax = lin */
     emit_op_rr(e, 4, 0x01, H_RCX, H_RAX);
     emit_op_rr(e, 4, 0x89, H_RAX, H_RDX);                        /* edx = jit_jc_index(lin, salt) */
@@ -102,7 +104,7 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_op_rr(e, 4, 0x89, H_RAX, H_R8);                         /* the fetch tag: the page */
     emit_alu_imm_reg(e, 4, 4, H_R8, TLB_PAGE_MASK);
     emit_op_sib(e, 4, 0x3B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(fetch));
-    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    uint8_t *nofetch = emit_jcc32(e, CC_NE, NULL);
     emit_op_rr(e, 4, 0x89, H_RAX, H_R8);                         /* phys = paddr | page offset */
     emit_alu_imm_reg(e, 4, 4, H_R8, ~TLB_PAGE_MASK);
     emit_op_sib(e, 4, 0x0B, H_R8, H_RBX, H_RDI, 0, ent + TE_OFF(paddr));
@@ -121,6 +123,26 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_alu_imm_mem(e, 8, 0, H_R12, JIT_OFF(stats.ic_hits), 1);
     emit_op_rr(e, 8, 0x89, H_RSI, H_RAX);
     emit_ret(e);
+    /* No fetch entry for the page (a context switch flushed the process's): filled here, as
+     * jit_lookup would, when the walk allows it without a fault (mmu_fill_fetch), and the whole
+     * lookup made again, once (the walk's accessed bits may have invalidated a block). Without
+     * it, each page of a process's code would cost a round trip through the dispatcher after
+     * every switch to it. The stack is 16-byte aligned at the call: the block's call pushed 8,
+     * the saved ECX 8 more. */
+    if (!e->overflow)
+        emit_patch_rel32(nofetch, e->p);
+    emit_op_rr(e, 4, 0x85, H_R11, H_R11);
+    miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_push(e, H_RCX);                                         /* the target EIP */
+    emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
+    emit_op_rr(e, 4, 0x89, H_RAX, H_RSI);
+    emit_call_abs(e, (const void *)mmu_fill_fetch);
+    emit_pop(e, H_RCX);
+    emit_op_rr(e, 4, 0x85, H_RAX, H_RAX);
+    miss[nm++] = emit_jcc32(e, CC_E, NULL);
+    emit_alu_imm_mem(e, 8, 0, H_R12, JIT_OFF(stats.ic_fills), 1);
+    emit_mov_imm32(e, H_R11, 1);
+    emit_jmp32(e, top);
     for (int k = 0; k < nm; k++)
         if (!e->overflow)
             emit_patch_rel32(miss[k], e->p);

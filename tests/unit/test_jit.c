@@ -416,6 +416,29 @@ static void test_jit_inline_lookup_refuses_old_page_block_after_tlb_refill(void 
     run_remap(code_remap_refill, sizeof(code_remap_refill), 1, 600);
 }
 
+/* fill (paging on): a loop CALLs f at 0x5000, which INVLPGs the loop's own code page before
+ * its RET: the RET's inline lookup finds no TLB fetch entry for the page it returns to and
+ * fills it there, instead of going back to the dispatcher.
+ *   mov ecx,200 / xor ebx,ebx / .l: call 0x5000 / dec ecx / jnz .l / hlt
+ *   f: invlpg [0x1000] / add ebx,ecx / ret */
+static const uint8_t code_fill[] = { 0xb9, 0xc8, 0x00, 0x00, 0x00, 0x31, 0xdb, 0xe8,
+                                     0xf4, 0x3f, 0x00, 0x00, 0x49, 0x75, 0xf8, 0xf4 };
+static const uint8_t code_fill_f[] = { 0x0f, 0x01, 0x3d, 0x00, 0x10, 0x00, 0x00, 0x01, 0xcb, 0xc3 };
+
+static void test_jit_inline_lookup_fills_the_fetch_entry_it_misses(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_fill, sizeof(code_fill));
+    paging_on(&p);
+    pair_poke(&p, 0x5000, code_fill_f, sizeof(code_fill_f));
+    run_both(&p, 100000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->r[R_EBX], 200 * 201 / 2);
+    assert_true(p.j->stats.ic_fills >= 199);
+    assert_true(p.j->stats.ic_misses < 20); /* (INVLPG ends its block: the dispatcher goes on after it) */
+    pair_free(&p);
+}
+
 /* kept_page (paging on): each pass rewrites the PTE of linear 0x100000 without INVLPG, loads
  * from that page (its TLB entry still has the old mapping; the page is kept for the block's
  * later accesses), loads from two pages with the same TLB index (slow paths whose fills evict
@@ -823,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_jit_flags_carried_give_the_carry_that_inc_keeps),
         cmocka_unit_test(test_jit_flags_carried_then_replaced_are_not_merged_again),
         cmocka_unit_test(test_jit_kept_page_dropped_after_slow_path_refills_tlb),
+        cmocka_unit_test(test_jit_inline_lookup_fills_the_fetch_entry_it_misses),
         cmocka_unit_test(test_jit_probe_finds_page_in_second_tlb_way),
         cmocka_unit_test(test_jit_store_through_second_tlb_way_into_code_is_seen),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
