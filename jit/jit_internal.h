@@ -56,7 +56,7 @@ struct jit_block {
     uint32_t mode;            /* JM_* */
     uint32_t jc_salt;         /* jc_salt_of(mode): mixed into its jump-cache index (cache.c) */
     const uint8_t *host;      /* host address of the first byte (a remapped page no longer matches) */
-    uint8_t *code;            /* the translation (JIT_CODE_HEADER bytes after its header) */
+    uint8_t *code;            /* the translation, in the code cache */
     uint32_t phys_end;        /* one past the last guest byte (same page as phys) */
     uint16_t ninsn;
     uint16_t nsteps;          /* ninsn, plus one for a tail step: the instructions a run of it takes */
@@ -75,9 +75,9 @@ struct jit_block {
 
 /* A jump-cache entry: everything the inline lookup (stubs.c) and jit_lookup's hit check, and
  * what the dispatcher needs of the block, in one cache line, so that a hit reads nothing else
- * (a block's record, or the header before its code, is seldom in the host's cache, and reading
- * them was most of a lookup's cost; the table itself, 4 MiB, already misses the host's L2
- * often). code NULL: empty. */
+ * (a block's record is seldom in the host's cache, and reading it, and a header once kept
+ * before each block's code, was most of a lookup's cost; the table itself, 4 MiB, already
+ * misses the host's L2 often). code NULL: empty. */
 struct jit_jc {
     uint32_t eip, mode;       /* the block's */
     uint32_t cs_base, cs_limit;
@@ -91,14 +91,6 @@ struct jit_jc {
 _Static_assert(sizeof(struct jit_jc) == 64, "jump-cache entries are indexed by a shift");
 #define JIT_JC_SHIFT 6
 
-/* In front of each block's code: the block's record (jit_block_of_code). */
-#define JIT_CODE_HEADER 16
-static inline struct jit_block *jit_block_of_code(const uint8_t *code)
-{
-    struct jit_block *b;
-    memcpy(&b, code - JIT_CODE_HEADER, sizeof(b));
-    return b;
-}
 
 /* A guest physical page holding the start of translated code. */
 struct jit_page {

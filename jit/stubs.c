@@ -50,7 +50,7 @@ static void build_trampoline(struct jit *j, struct emit *e)
  * it, so neither can be reached; a negative entry's code only goes to the dispatcher. The
  * target's prologue then checks the budget, as after a chained jump. Under --verify it always
  * misses: each block is checked on its own. A hit reads the jump-cache entry alone: block
- * records, and the headers before blocks' code, are seldom in the host's cache. */
+ * records are seldom in the host's cache. */
 static void build_inline_lookup(struct jit *j, struct emit *e)
 {
     uint8_t *miss[16];

@@ -161,22 +161,20 @@ static void emit_fallback(struct tctx *t, int i, int last)
     tr_to_nochain(t, emit_jcc32(&t->e, CC_NE, NULL));
 }
 
-/* Where block b's code goes: after its header (b's address, for jit_block_of_code), with the
- * rest of the code cache for room (*room); NULL when the cache is nearly full. */
-static uint8_t *code_start(struct jit *j, struct jit_block *b, size_t *room)
+/* Where the next block's code goes, with the rest of the code cache for room (*room); NULL when
+ * the cache is nearly full. */
+static uint8_t *code_start(struct jit *j, size_t *room)
 {
-    if (j->code_used + JIT_CODE_HEADER + 64 > j->code_size)
+    if (j->code_used + 64 > j->code_size)
         return NULL;
-    uint8_t *h = j->code + j->code_used;
-    memcpy(h, &b, sizeof(b));
-    *room = j->code_size - j->code_used - JIT_CODE_HEADER;
-    return h + JIT_CODE_HEADER;
+    *room = j->code_size - j->code_used;
+    return j->code + j->code_used;
 }
 
 /* The code of block b is emitted: the cache's next free byte after it, 16-byte aligned. */
 static void code_end(struct jit *j, const struct jit_block *b)
 {
-    j->code_used = (j->code_used + JIT_CODE_HEADER + b->code_len + 15) & ~(size_t)15;
+    j->code_used = (j->code_used + b->code_len + 15) & ~(size_t)15;
 }
 
 struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
@@ -240,7 +238,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
     b->nsteps = (uint16_t)(n + tail);
     b->phys_end = phys + (off - (lin & (PM_PAGE_SIZE - 1)));
     size_t room;
-    uint8_t *start = code_start(j, b, &room);
+    uint8_t *start = code_start(j, &room);
     if (!start)
         return NULL;
     if (n + tail == 0) {

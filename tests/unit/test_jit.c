@@ -300,7 +300,7 @@ static void test_jit_invalidated_block_never_reached_by_inline_lookup(void **sta
     /* And directly: a valid block the lookup would find, invalidated, is off the jump cache. */
     int seen = 0;
     for (unsigned i = 0; i < (1u << JIT_JC_BITS); i++) {
-        struct jit_block *b = p.j->jc[i].code ? jit_block_of_code(p.j->jc[i].code) : NULL;
+        struct jit_block *b = p.j->jc[i].code ? p.j->jc[i].block : NULL;
         if (!b || !b->ninsn)
             continue;
         assert_ptr_equal(b->code, p.j->jc[i].code);
