@@ -720,7 +720,10 @@ static void alu(struct tctx *t, int k, int dst, int size, int src, uint32_t imm,
     if (!flags_live(t, MASK6, last))
         return; /* materialized only when needed */
     uint32_t keep = logic ? MASK6 & ~F_AF : MASK6;
-    if (alu_fs_op[k] && flags_by_operands(t, alu_fs_op[k], dst, size, src, imm, keep, MASK6, last))
+    /* ADD r, r with the register its own source: the source is the sum now, so the operands
+     * no longer give the flags. */
+    int own_src = src >= 0 && src == t->hmap[dst];
+    if (alu_fs_op[k] && !own_src && flags_by_operands(t, alu_fs_op[k], dst, size, src, imm, keep, MASK6, last))
         return;
     merge_flags(t, keep, MASK6, last);
 }

@@ -192,6 +192,27 @@ static void test_jit_fault_on_third_memory_access_is_precise(void **state)
     pair_free(&p);
 }
 
+/* add_self: mov eax,0x80000001 / add eax,eax / mov eax,1 / imul edx,[0x20000],3 / hlt, the
+ * IMUL's access past a 64 KiB DS limit (#GP(0)). Only the IMUL's slow path can read the ADD's
+ * flags (the IMUL overwrites them), so they are left pending as the ADD's operands; with EAX
+ * its own source, the source is the sum by then and cannot be one of them. The fault pushes the
+ * ADD's flags: CF, OF and PF. */
+static const uint8_t code_add_self[] = { 0xb8, 0x01, 0x00, 0x00, 0x80, 0x01, 0xc0, 0xb8, 0x01, 0x00,
+                                         0x00, 0x00, 0x6b, 0x15, 0x00, 0x00, 0x02, 0x00, 0x03, 0xf4 };
+
+static void test_jit_flags_of_add_to_itself_read_by_a_slow_path(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_add_self, sizeof(code_add_self));
+    for (int k = 0; k < 2; k++)
+        (k ? p.jh->c : p.ref->c)->seg[S_DS].limit = 0xFFFF;
+    run_both(&p, 100);
+    assert_int_equal(p.jh->c->eip, H_HANDLER + 1);
+    uint32_t f = h_peek(p.jh, p.jh->c->r[R_ESP] + 12, 4); /* error code, EIP, CS, EFLAGS */
+    assert_int_equal(f & (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF), F_CF | F_OF);
+    pair_free(&p);
+}
+
 /* Same, stepping one instruction at a time around the fault. */
 static void test_jit_fault_single_steps_match(void **state)
 {
@@ -833,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_jit_host_write_invalidates_block),
         cmocka_unit_test(test_jit_fault_on_third_memory_access_is_precise),
         cmocka_unit_test(test_jit_fault_single_steps_match),
+        cmocka_unit_test(test_jit_flags_of_add_to_itself_read_by_a_slow_path),
         cmocka_unit_test(test_jit_chains_direct_jumps),
         cmocka_unit_test(test_jit_flags_saved_by_lahf_match_interpreter),
         cmocka_unit_test(test_jit_flags_saved_by_pushf_where_host_lacks_lahf),
