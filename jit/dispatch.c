@@ -150,9 +150,29 @@ struct jit_exit *jit_enter_block(struct jit *j, struct cpu *c, const struct jit_
     return enter_code(j, c, b->code, b->mode, b->jc_salt);
 }
 
+/* After the instruction that ends a block (a handler call or a tail step): whether the block may
+ * find the next one by the inline lookup (0) or must leave for the dispatcher (1), which
+ * steps the interpreter when the next step is more than running an instruction
+ * (needs_interpreter: an interrupt shadow after MOV SS, TF after POPF or IRET). A changed mode
+ * (a segment load, a privilege change) is no reason to leave: the inline lookup then looks up
+ * in the new one, which becomes the running mode, as the dispatcher would make it. Saves a
+ * round trip through jit_run for each of the thousands of segment loads, IRETs, SYSENTERs and
+ * POPFs of a Linux fork+exec. */
+static uint64_t next_inline(struct cpu *c, struct jit *j)
+{
+    if (needs_interpreter(c))
+        return 1;
+    uint32_t mode = jit_mode_of(c);
+    if (mode != j->cur_mode) {
+        j->cur_mode = mode;
+        j->cur_salt = jit_jc_salt(mode);
+    }
+    return 0;
+}
+
 /* A handler call from translated code: one cpu_step with the instruction already decoded.
- * Returns 0 when the block may go on with the next instruction, 2 when a near branch went
- * elsewhere and nothing else needs the dispatcher (the block may look up the next one inline),
+ * Returns 0 when the block may go on with the next instruction; for the instruction that ends
+ * the block (jit_ends_block), 2 when the block may look up the next one inline (next_inline);
  * else 1 (left at a boundary). */
 static uint64_t helper_step(struct cpu *c, struct jit *j, const struct insn *in)
 {
@@ -174,9 +194,9 @@ static uint64_t helper_step(struct cpu *c, struct jit *j, const struct insn *in)
     }
     if (events_pending(c) | (c->tlb.flushes != j->tlb_flushes))
         return 1;
-    if (c->eip != next)
-        return (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) == OPF_BRANCH ? 2 : 1;
-    return 0;
+    if (jit_ends_block(in))
+        return next_inline(c, j) ? 1 : 2;
+    return c->eip != next;
 }
 
 uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in)
@@ -254,10 +274,8 @@ uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uin
 /* A block's tail step (translate.c): the instruction that crosses into the next page, fetched,
  * decoded and run by the interpreter as the dispatcher would (its bytes in the next page are
  * not watched for stores, nor is that page's mapping part of the block's key, so it is never
- * pre-decoded). Returns 0 when the block may look up the next one inline, else 1: also when
- * the instruction changed the mode from the block's (mode), which the inline lookup takes to be
- * the CPU's (j->cur_mode). */
-uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode)
+ * pre-decoded). Returns 0 when the block may look up the next one inline (next_inline), else 1. */
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j)
 {
     counts_sync(c, j);
     j->steps_left--;
@@ -268,8 +286,10 @@ uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode)
         j->result = r;
         return 1;
     }
-    return (uint64_t)((c->last_fault >= 0) | (c->last_intr >= 0) | j->invalidated | events_pending(c) |
-                      (c->tlb.flushes != j->tlb_flushes) | (jit_mode_of(c) != (uint32_t)mode));
+    if ((c->last_fault >= 0) | (c->last_intr >= 0) | j->invalidated | events_pending(c) |
+        (c->tlb.flushes != j->tlb_flushes))
+        return 1;
+    return next_inline(c, j);
 }
 
 /* jit_helper_mem from a block's cold code (through cold_thunk): the counts of the instructions

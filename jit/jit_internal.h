@@ -154,7 +154,7 @@ struct jit {
     const uint8_t *ic_stub;     /* the inline lookup: ECX = EIP, RSI = exiting block; RAX = where to go */
     const uint8_t *step_thunk;  /* jit_helper_step(c, j, RDX) */
     const uint8_t *cold_thunk;  /* jit_helper_cold(c, j, RDX) */
-    const uint8_t *tail_thunk;  /* jit_helper_tail(c, j, mode) */
+    const uint8_t *tail_thunk;  /* jit_helper_tail(c, j) */
     const uint8_t *quiet_thunk; /* jit_helper_quiet(c, j, RDX) */
     /* block records, decoded instructions and page records: a bump arena flushed with the code */
     uint8_t *meta;
@@ -219,6 +219,20 @@ void jit_chain(struct jit *j, struct jit_exit *x, struct jit_block *to);
 void jit_code_write(void *opaque, uint32_t paddr, int size);
 void jit_flush_all(struct jit *j);
 
+/* Whether instruction in ends its block: a control transfer, an instruction that changes what
+ * the block key or the inline code assumed (OPF_SYSTEM, and LES LDS LFS LGS, POP FS, POP GS,
+ * which load segment caches without the table marking them so). CLI and STI do not: they change
+ * only IF, which no block assumes (an STI's interrupt shadow is kept by a handler call for the
+ * instruction after it, translate.c). */
+static inline int jit_ends_block(const struct insn *in)
+{
+    switch (in->op) {
+    case 0xC4: case 0xC5: case 0x1B4: case 0x1B5: case 0x1A1: case 0x1A9: return 1;
+    case 0xFA: case 0xFB: return 0;
+    }
+    return (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) != 0;
+}
+
 /* translate.c: a block for the instruction at CS:EIP (lin, phys, host as the TLB gave them), or
  * NULL when it cannot start one there (the dispatcher lets the interpreter run it). */
 struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
@@ -231,7 +245,7 @@ uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
 uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d);
 uint64_t jit_helper_quiet(struct cpu *c, struct jit *j, const struct insn *in); /* x87 and string handler calls */
-uint64_t jit_helper_tail(struct cpu *c, struct jit *j, uint64_t mode);
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j);
 void jit_helper_rdtsc(struct cpu *c, struct jit *j);
 
 /* verify.c */

@@ -41,8 +41,8 @@ static void build_trampoline(struct jit *j, struct emit *e)
  *
  * It takes the jump cache entry for the target's linear address and accepts it only on the
  * checks jit_lookup makes: the same EIP, CS base and limit (struct cpu's) and mode (j->cur_mode:
- * the running blocks' mode is the CPU's, as anything that changes it ends a block through the
- * dispatcher), and, unless the TLB is unchanged since the entry was last checked, the TLB's
+ * the running blocks' mode is the CPU's, as anything that changes it ends its block, and the
+ * helper that ran it makes the new mode the running one, next_inline in dispatch.c), and, unless the TLB is unchanged since the entry was last checked, the TLB's
  * fetch entry valid for the page and giving the block's physical address (the same bytes: the
  * page map changes only with a flush of the whole cache; a remapped page, a flushed TLB or a
  * fetch that must fault goes to the dispatcher, whose cpu_step takes it) and the physical page

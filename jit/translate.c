@@ -8,16 +8,6 @@
 
 #include "translate.h"
 
-/* Instructions that change what the block key or the inline code assumed (segment caches)
- * without the table marking them OPF_SYSTEM: LES LDS LFS LGS, POP FS, POP GS. */
-static int ends_block(const struct insn *in)
-{
-    switch (in->op) {
-    case 0xC4: case 0xC5: case 0x1B4: case 0x1B5: case 0x1A1: case 0x1A9: return 1;
-    }
-    return (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) != 0;
-}
-
 void tr_counts(struct tctx *t, int n)
 {
     if (n == 0)
@@ -143,18 +133,14 @@ static void emit_fallback(struct tctx *t, int i, int last)
     int quiet = (in->op & 0x1F8) == 0xD8 || (in->op >= 0xA4 && in->op <= 0xAF && in->op != 0xA8 && in->op != 0xA9);
     emit_call32(&t->e, quiet ? t->j->quiet_thunk : t->j->step_thunk);
     tr_forget_registers(t);
-    if (last && (in->d->fl & (OPF_BRANCH | OPF_SYSTEM)) == OPF_BRANCH) {
-        /* A near branch (JMP/CALL r/m, LOOP, ...): EIP and ESP are all it changed, so the block's
-         * key still holds and, unless the helper asks for the dispatcher (1), the next block is
-         * looked up inline, taken or not (0 or 2). */
+    if (last && jit_ends_block(in)) {
+        /* A branch, a segment load, a mode change: unless the helper asks for the dispatcher
+         * (1), the next block is looked up inline (2), in the mode the instruction left
+         * (next_inline, dispatch.c). */
         emit_alu_imm_reg(&t->e, 4, 7, H_RAX, 1);
         tr_to_nochain(t, emit_jcc32(&t->e, CC_E, NULL));
         emit_op_mem(&t->e, 4, 0x8B, H_RCX, H_RBX, CPU_OFF(eip));
         tr_lookup_exit(t);
-        return;
-    }
-    if (last && ends_block(in)) {
-        tr_to_nochain(t, emit_jmp32(&t->e, NULL));
         return;
     }
     emit_op_rr(&t->e, 4, 0x85, H_RAX, H_RAX);
@@ -229,7 +215,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         eip += ins[n].len;
         off += ins[n].len;
         n++;
-        if (ends_block(&ins[n - 1]) || off >= PM_PAGE_SIZE)
+        if (jit_ends_block(&ins[n - 1]) || off >= PM_PAGE_SIZE)
             break;
     }
     t->eips[n] = eip;
@@ -280,14 +266,19 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         t->i = i;
         b->insn_off[i] = (uint32_t)(t->e.p - start);
         tr_label(t, JL_INSN, i, t->eips[i], 1);
-        if (tr_inline(t, &b->insns[i], last)) {
+        /* The instruction after an STI is a handler call: its cpu_step holds interrupts off
+         * for it, as the STI's shadow says, and the helper leaves for the dispatcher after it
+         * when one is pending (SDM Vol. 2B, STI). An STI that ends its block (at the end of a
+         * page, or of JIT_MAX_INSNS) leaves by an exit the dispatcher never chains while the
+         * shadow is up (needs_interpreter): its cpu_step runs the next instruction. */
+        if ((i == 0 || b->insns[i - 1].op != 0xFB) && tr_inline(t, &b->insns[i], last)) {
             b->ninline++;
             done = last && t->exited;
             continue;
         }
         emit_fallback(t, i, last);
         t->fused_cc = -1;
-        done = last && ends_block(&b->insns[i]);
+        done = last && jit_ends_block(&b->insns[i]);
     }
     if (tail) {
         /* The page-crossing instruction: counts and flags brought up to date, cpu_step, then on
@@ -297,7 +288,6 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         tr_flush_counts(t);
         tr_cpu_current(t);
         emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[n]);
-        emit_mov_imm32(&t->e, H_RDX, mode);
         emit_call32(&t->e, j->tail_thunk);
         tr_forget_registers(t);
         emit_op_rr(&t->e, 4, 0x85, H_RAX, H_RAX);

@@ -1,7 +1,8 @@
 /* Inline translation of the hot instructions (issue 5): MOV, ALU, INC/DEC, TEST, LEA, Jcc/JMP
  * rel, JMP/CALL r/m, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL, MUL/DIV r/m32, the
  * shifts and rotates, SHLD/SHRD, BT* imm, BSF/BSR, BSWAP, NOT/NEG, XCHG, LEAVE, PUSH r/m, CLD/STD,
- * SAHF, PAUSE and RDTSC, with memory operands through an inline TLB probe and an out-of-line slow
+ * SAHF, PAUSE and RDTSC, CMPXCHG and XADD with memory, PUSHF, CLI/STI at CPL 0, LOCK-prefixed or
+ * not, with memory operands through an inline TLB probe and an out-of-line slow
  * path. Guest registers are cached in host registers within a block (below); arithmetic flags
  * come from the host's own (saved by PUSHF, merged into the guest EFLAGS lazily) or, where the
  * host leaves them undefined, from integer operations that reproduce the interpreter's choices;
@@ -484,8 +485,6 @@ static int flag_effect(const struct insn *in, uint32_t *rd, uint32_t *wr)
 {
     unsigned op = in->op;
     *rd = *wr = 0;
-    if (in->lock)
-        return 0;
     if (op == 0x8D || (op >= 0x90 && op <= 0x97) || (op >= 0xB0 && op <= 0xBF))
         return 1; /* LEA (no access), NOP, PAUSE, XCHG eAX, MOV r, imm */
     if (in->mem)
@@ -594,7 +593,7 @@ static int flag_effect_hot(const struct insn *in, uint32_t *rd, uint32_t *wr)
         *rd = *wr = 0;
         return 1;
     }
-    if (in->mem && !in->lock) {
+    if (in->mem) {
         struct insn r = *in;
         r.mem = 0;
         return flag_effect(&r, rd, wr);
@@ -1703,13 +1702,84 @@ static int push_rm(struct tctx *t, const struct insn *in)
     return 1;
 }
 
+/* Whether the block runs in real mode or at CPL 0 outside virtual-8086 mode, where CLI, STI,
+ * PUSHF and RDTSC cannot fault (IOPL >= CPL always, SDM Vol. 1 §3.4.3.3) nor act on VIF. */
+static int cpl0_or_real(const struct tctx *t)
+{
+    return !(t->mode & JM_PE) || (!(t->mode & (JM_VM | (3u << JM_CPL_SHIFT))));
+}
+
+/* CLI (FA) and STI (FB) where they act on IF (cpl0_or_real): the bit in EFLAGS, and for an STI
+ * that sets it the interrupt shadow (op_flag_op, cpu/ops_move.c), which the handler call for the
+ * instruction after it (translate.c) takes. Nothing else can: interrupts come only from device
+ * code, which runs only inside helpers, and an STI that ends its block goes to the handler. */
+static void cli_sti(struct tctx *t, int sti)
+{
+    struct emit *e = &t->e;
+    if (!sti) {
+        emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~(uint32_t)F_IF);
+        return;
+    }
+    emit_op_mem(e, 4, 0x0FBA, 5, H_RBX, CPU_OFF(eflags)); /* bts dword [eflags], 9: CF = IF before */
+    emit_byte(e, 9);
+    _Static_assert(F_IF == 1u << 9, "IF's bit");
+    emit_op_mem(e, 1, 0x0F93, 0, H_RBX, CPU_OFF(shadow)); /* setnc byte [shadow] */
+}
+
+/* PUSHF (9C) outside virtual-8086 mode, where IOPL cannot make it fault (op_pushf): EFLAGS made
+ * current, then pushed with VM and RF clear. */
+static int pushf(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int v = in->opsize;
+    if ((t->mode & JM_VM) || !seg_ok(t, S_SS))
+        return 0;
+    tr_flags_now(t);
+    stack_offset(t, v, 1);
+    struct cold *cd = probe_stack(t, 1, v);
+    emit_op_mem(e, 4, 0x8B, H_RCX, H_RBX, CPU_OFF(eflags));
+    emit_alu_imm_reg(e, 4, 1, H_RCX, F_FIXED1);
+    emit_alu_imm_reg(e, 4, 4, H_RCX, ~(uint32_t)(F_VM | F_RF));
+    store_host(e, v);
+    stack_commit(t);
+    resume_here(t, cd);
+    t->fused_cc = -1;
+    return 1;
+}
+
+/* CMPXCHG r/m, r (0F B0/B1) and XADD r/m, r (0F C0/C1) with a memory destination, locked or not,
+ * on the host's own instructions, whose flags are the guest's: those of CMP accumulator,
+ * destination, and of the ADD. The destination is probed for writing, as a P6 writes it in both
+ * outcomes of a CMPXCHG (op_cmpxchg, cpu/ops_move.c). The accumulator is written back in both
+ * too: with the value it already had when the comparison succeeds. */
+static int cmpxchg_xadd(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    int size = (in->op & 1) ? in->opsize : 1, xadd = in->op >= 0x1C0;
+    if (!in->mem || !seg_ok(t, in->ea_seg))
+        return 0;
+    struct cold *cd = mem_operand(t, in, 1, size);
+    load_greg(t, H_RCX, in->reg, size);
+    if (!xadd)
+        load_greg(t, H_RAX, R_EAX, size);
+    emit_op_mem(e, size, (xadd ? 0x0FC0u : 0x0FB0u) | (size > 1), H_RCX, H_RDI, 0);
+    if (xadd)
+        store_greg(t, H_RCX, in->reg, size); /* moves only: the host's flags stay */
+    else
+        store_greg(t, H_RAX, R_EAX, size);
+    if (flags_live(t, MASK6, last))
+        merge_flags(t, MASK6, MASK6, last);
+    resume_here(t, cd);
+    return 1;
+}
+
 /* RDTSC (0F 31) through a small helper, when CR4.TSD cannot make it fault: in real mode and at
  * CPL 0 outside virtual-8086 mode (op_rdtsc in cpu/ops_system.c); the time it reads comes from
  * icount, so the counts are brought up to date first. */
 static int rdtsc(struct tctx *t)
 {
     struct emit *e = &t->e;
-    if ((t->mode & JM_PE) && ((t->mode & JM_VM) || (t->mode >> JM_CPL_SHIFT & 3)))
+    if (!cpl0_or_real(t))
         return 0;
     tr_flush_counts(t);
     tr_cpu_current(t);
@@ -1958,9 +2028,9 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
     t->exited = 0;
     /* A REP prefix changes only string and MMX instructions (cpu/ops_string.c, cpu/mmx.c), none
      * of which is inline: on the others (F3 90 PAUSE, the "rep ret" and "rep bsf" compilers
-     * emit) a P6 ignores it, and so does the interpreter. LOCK goes to the handler. */
-    if (in->lock)
-        return 0;
+     * emit) a P6 ignores it, and so does the interpreter. LOCK reaches here only where the
+     * decoder found it legal (a read-modify-write of memory) and changes nothing on one CPU:
+     * no other agent can come between the read and the write (devices run in helpers). */
     unsigned op = in->op;
     int v = in->opsize;
     int size = (op & 1) ? v : 1;
@@ -2031,6 +2101,12 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
             emit_alu_imm_mem(e, 4, 4, H_RBX, CPU_OFF(eflags), ~(uint32_t)F_DF);
         else
             emit_alu_imm_mem(e, 4, 1, H_RBX, CPU_OFF(eflags), F_DF);
+    } else if ((op == 0xFA || (op == 0xFB && !last)) && cpl0_or_real(t)) {
+        cli_sti(t, op == 0xFB);
+    } else if (op == 0x9C) {
+        ok = pushf(t, in);
+    } else if (op == 0x1B0 || op == 0x1B1 || op == 0x1C0 || op == 0x1C1) {
+        ok = cmpxchg_xadd(t, in, last);
     } else if (op >= 0x1C8 && op <= 0x1CF && v == 4) {
         bswap(t, (int)(op & 7));
     } else if (op == 0x9E) {

@@ -597,6 +597,112 @@ static void test_jit_interrupt_taken_at_same_boundary(void **state)
     pair_free(&p);
 }
 
+/* sti_loop: .l: mov eax,1 / sti / inc ebx / inc ecx / cli / jmp .l. Five passes run first, then
+ * an interrupt becomes pending: the STI's shadow lets INC EBX run, then the interrupt comes,
+ * before INC ECX. Inline STI must leave the instruction after it to a handler call, whose step
+ * keeps the shadow; with blocks of two instructions the STI ends its block, whose exit must
+ * never be chained to the next block (the dispatcher takes the next step under the shadow). */
+static const uint8_t code_sti_loop[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xfb, 0x43, 0x41, 0xfa, 0xeb, 0xf5 };
+
+static void test_jit_sti_shadow_holds_a_pending_interrupt_for_one_instruction(void **state)
+{
+    (void)state;
+    for (int cut = 0; cut < 2; cut++) {
+        struct pair p = pair_new(1, code_sti_loop, sizeof(code_sti_loop));
+        if (cut)
+            jit_set_max_insns(p.j, 2);
+        for (int k = 0; k < 2; k++) {
+            struct cpu *c = k ? p.jh->c : p.ref->c;
+            c->intr_ack = ack_vec;
+            c->eflags = F_FIXED1;
+        }
+        run_both(&p, 5 * 6);
+        assert_int_equal(p.jh->c->eip, 0x1000);
+        p.ref->c->intr = p.jh->c->intr = 1;
+        run_both(&p, 20);
+        assert_int_equal(p.jh->c->eip, H_HANDLER + 1);
+        assert_int_equal(p.jh->c->r[R_EBX], 6);
+        assert_int_equal(p.jh->c->r[R_ECX], 5);
+        assert_true(p.j->stats.inline_insns >= 2); /* CLI and STI (and MOV) were translated */
+        pair_free(&p);
+    }
+}
+
+/* lock_loop: mov ecx,20 / .l: lock add [0x2000],ecx / mov eax,[0x2004] / lock cmpxchg [0x2004],ecx
+ *   (succeeds) / lock cmpxchg [0x2008],ecx (fails but once) / lock xadd [0x200c],edx /
+ *   lock inc dword [0x2010] / pushfd / pop ebx / cli / sti / nop / cmpxchg [0x2014],bl /
+ *   xadd [0x2016],si / dec ecx / jnz .l / hlt
+ * All inline: LOCK (one guest CPU: it changes nothing), CMPXCHG and XADD with memory, PUSHF,
+ * CLI and STI at CPL 0; only the NOP after STI is a handler call (the shadow). */
+static const uint8_t code_lock_loop[] = {
+    0xb9, 0x14, 0x00, 0x00, 0x00, 0xf0, 0x01, 0x0d, 0x00, 0x20, 0x00, 0x00, 0xa1, 0x04, 0x20, 0x00, 0x00, 0xf0,
+    0x0f, 0xb1, 0x0d, 0x04, 0x20, 0x00, 0x00, 0xf0, 0x0f, 0xb1, 0x0d, 0x08, 0x20, 0x00, 0x00, 0xf0, 0x0f, 0xc1,
+    0x15, 0x0c, 0x20, 0x00, 0x00, 0xf0, 0xff, 0x05, 0x10, 0x20, 0x00, 0x00, 0x9c, 0x5b, 0xfa, 0xfb, 0x90, 0x0f,
+    0xb0, 0x1d, 0x14, 0x20, 0x00, 0x00, 0x66, 0x0f, 0xc1, 0x35, 0x16, 0x20, 0x00, 0x00, 0x49, 0x75, 0xbe, 0xf4
+};
+
+static void test_jit_locked_ops_cmpxchg_xadd_pushf_cli_sti_run_inline(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_lock_loop, sizeof(code_lock_loop));
+    run_both(&p, 1000);
+    assert_int_equal(p.jh->c->halted, 1);
+    uint64_t handled = 0;
+    for (size_t k = 0; k < sizeof(p.j->stats.fallback) / sizeof(p.j->stats.fallback[0]); k++)
+        if (k != (0x90u << 3) && k != (0xF4u << 3))
+            handled += p.j->stats.fallback[k];
+    assert_int_equal(handled, 0);
+    assert_int_equal(p.j->stats.fallback[0x90u << 3], 20); /* the NOP after STI */
+    pair_free(&p);
+}
+
+/* popf_tf: mov eax,1 / pushfd / or dword [esp],0x100 / popfd / inc ebx / inc ecx / hlt. POPF
+ * sets TF and ends its block; the next block may not be found by the inline lookup, as the
+ * single-step trap after INC EBX is the interpreter's to take. */
+static const uint8_t code_popf_tf[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x9c, 0x81, 0x0c, 0x24,
+                                        0x00, 0x01, 0x00, 0x00, 0x9d, 0x43, 0x41, 0xf4 };
+
+static void test_jit_popf_that_sets_tf_leaves_for_the_dispatcher(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_popf_tf, sizeof(code_popf_tf));
+    run_both(&p, 20);
+    assert_int_equal(p.jh->c->eip, H_HANDLER + 1);
+    assert_int_equal(p.jh->c->last_intr, p.ref->c->last_intr);
+    pair_free(&p);
+}
+
+/* seg_loop: mov ecx,50 / xor esi,esi / .l: mov eax,0x10 / mov ds,ax / add esi,[0x2000] /
+ *   mov eax,0x28 / mov ds,ax / add esi,[0x2000] / dec ecx / jnz .l / hlt
+ * Each MOV DS ends its block (a handler call) and switches DS between flat and based at
+ * 0x1FE004, which changes the mode the next block is keyed on: that block is found by the inline
+ * lookup, in the new mode (no round trip through the dispatcher), and must be the one that reads
+ * through the new DS. */
+static const uint8_t code_seg_loop[] = { 0xb9, 0x32, 0x00, 0x00, 0x00, 0x31, 0xf6, 0xb8, 0x10, 0x00, 0x00, 0x00, 0x8e,
+                                         0xd8, 0x03, 0x35, 0x00, 0x20, 0x00, 0x00, 0xb8, 0x28, 0x00, 0x00, 0x00, 0x8e,
+                                         0xd8, 0x03, 0x35, 0x00, 0x20, 0x00, 0x00, 0x49, 0x75, 0xe3, 0xf4 };
+
+static void test_jit_segment_loads_go_on_by_inline_lookup_in_the_new_mode(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_seg_loop, sizeof(code_seg_loop));
+    /* GDT entry 0x28: data, base 0x1FE004, 4 GiB limit (simple but not flat). */
+    static const uint32_t d28[4] = { 0, 0, 0xE004FFFFu, 0x00CF921Fu };
+    pair_poke(&p, H_GDT + 0x20, d28, sizeof(d28));
+    p.ref->c->gdtr.limit = p.jh->c->gdtr.limit = 0x2F;
+    run_both(&p, 1000);
+    assert_int_equal(p.jh->c->halted, 1);
+    uint32_t flat, based;
+    phys_read_buf(&p.ref->m->mem, 0x2000, &flat, 4);
+    phys_read_buf(&p.ref->m->mem, 0x200004, &based, 4);
+    assert_int_not_equal(flat, based);
+    assert_int_equal(p.jh->c->r[R_ESI], 50 * (flat + based));
+    /* 100 segment loads, a handful of dispatcher entries (the first pass translates) */
+    assert_true(p.j->stats.entries < 10);
+    assert_true(p.j->stats.ic_hits >= 95);
+    pair_free(&p);
+}
+
 static void test_jit_cache_flush_when_full(void **state)
 {
     (void)state;
@@ -735,12 +841,12 @@ static void test_jit_page_crossing_instruction_runs_in_tail_step(void **state)
 
 /* A page-crossing MOV DS run by a tail step makes DS non-flat; the block after it was translated
  * (on the first pass) with DS flat. The inline lookup takes the running blocks' mode for the
- * CPU's, so the tail step must send this exit to the dispatcher: the second pass reads [0x2000]
- * through DS's base 0x1FE004.
+ * CPU's, so the tail step must make the new mode the running one (or leave for the dispatcher):
+ * the second pass reads [0x2000] through DS's base 0x1FE004.
  *   0x1000: mov ecx,2 / mov edx,0x10 / .again: jmp 0x4FFA
  *   0x4FFA: mov eax,edx / nop / nop / nop / mov ds,ax (8E D8 across 0x5000)
  *   0x5001: mov ebx,[0x2000] / add esi,ebx / mov edx,0x28 / dec ecx / jnz .again / hlt */
-static void test_jit_tail_step_that_changes_mode_leaves_through_dispatcher(void **state)
+static void test_jit_tail_step_that_changes_mode_looks_up_in_the_new_mode(void **state)
 {
     (void)state;
     static uint8_t code[0x4020];
@@ -845,7 +951,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jit_matches_interpreter_real_mode_loop),
         cmocka_unit_test(test_jit_page_crossing_instruction_runs_in_tail_step),
-        cmocka_unit_test(test_jit_tail_step_that_changes_mode_leaves_through_dispatcher),
+        cmocka_unit_test(test_jit_tail_step_that_changes_mode_looks_up_in_the_new_mode),
         cmocka_unit_test(test_jit_matches_interpreter_flat32_loop),
         cmocka_unit_test(test_jit_small_budgets_stop_at_the_same_instruction),
         cmocka_unit_test(test_jit_device_stop_leaves_a_chained_loop_after_the_instruction),
@@ -872,6 +978,10 @@ int main(void)
         cmocka_unit_test(test_jit_probe_finds_page_in_second_tlb_way),
         cmocka_unit_test(test_jit_store_through_second_tlb_way_into_code_is_seen),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
+        cmocka_unit_test(test_jit_sti_shadow_holds_a_pending_interrupt_for_one_instruction),
+        cmocka_unit_test(test_jit_locked_ops_cmpxchg_xadd_pushf_cli_sti_run_inline),
+        cmocka_unit_test(test_jit_popf_that_sets_tf_leaves_for_the_dispatcher),
+        cmocka_unit_test(test_jit_segment_loads_go_on_by_inline_lookup_in_the_new_mode),
         cmocka_unit_test(test_jit_cache_flush_when_full),
         cmocka_unit_test(test_jit_verify_mode_passes_on_correct_code),
         cmocka_unit_test(test_jit_verify_mode_reports_first_divergence),

@@ -3,8 +3,9 @@
  * instruction, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc, CMOVcc, IMUL, the shifts and rotates by
  * immediates, by 1 and by CL with counts 0, 1, 31 and past the width, NOT/NEG, XCHG, LEAVE,
  * PUSH r/m, PAUSE, BT/BTS/BTR/BTC with an immediate, MUL and DIV r32, JMP/CALL r, CLD/STD,
- * BSWAP, SAHF, BSF/BSR, SHLD/SHRD; register and memory forms) mixed with a few it leaves to handlers (PUSHF,
- * CMC/STC/CLC, RCL/RCR), run by the interpreter and by the JIT from the same random
+ * BSWAP, SAHF, BSF/BSR, SHLD/SHRD, PUSHF, CLI/STI, CMPXCHG and XADD with memory; register and
+ * memory forms, LOCK where legal) mixed with a few it leaves to handlers (CMC/STC/CLC, RCL/RCR,
+ * CMPXCHG r, r), run by the interpreter and by the JIT from the same random
  * registers and flags: the results must be identical, in real mode and in flat 32-bit mode;
  * then once more under --verify. Issue 5. Last, runs of PUSH/POP around a page boundary
  * with paging that maps the page below it elsewhere: each access must find its own page. */
@@ -59,7 +60,7 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
     int byte = pick(s, 3) == 0;
     uint8_t rm_mem = (uint8_t)(0x40 | (mode32 ? 6 : 4)); /* [esi + d8] ([si + d8]), reg field 0 */
     uint8_t d8 = (uint8_t)(pick(s, 60) * 4);
-    switch (pick(s, depth ? 11 : 29)) {
+    switch (pick(s, depth ? 11 : 31)) {
     case 0: case 1: { /* ALU r/m, r in both directions */
         unsigned k = pick(s, 8), dir = pick(s, 2), d = dst_reg(s, byte), o = pick(s, 8);
         p[n++] = (uint8_t)(k * 8 + (byte ? 0 : 1) + dir * 2);
@@ -156,6 +157,10 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
     case 11: { /* ALU, TEST, INC/DEC, MOV imm with a memory operand [esi + d8] ([si + d8]) */
         unsigned k = pick(s, 8), form = pick(s, 6), rm = mode32 ? 6 : 4;
         uint8_t d8 = (uint8_t)(pick(s, 60) * 4);
+        /* LOCK now and then where it is legal: a read-modify-write of memory */
+        if (((form == 0 || form == 2) && k != 7) || form == 4)
+            if (pick(s, 3) == 0)
+                p[n++] = 0xF0;
         switch (form) {
         case 0: case 1: /* ALU r/m, r and r, r/m */
             p[n++] = (uint8_t)(k * 8 + (byte ? 0 : 1) + form * 2);
@@ -313,16 +318,53 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
             p[n++] = 0xC9;
         }
         break;
-    case 24: /* BT BTS BTR BTC r/m, imm8 (any immediate: taken modulo the width) */
-        p[n++] = 0x0F;
-        p[n++] = 0xBA;
+    case 24: /* BT BTS BTR BTC r/m, imm8 (any immediate: taken modulo the width), LOCK BTS BTR BTC m */
         if (pick(s, 3) == 0) {
-            p[n++] = (uint8_t)(rm_mem | (4 + pick(s, 4)) << 3);
+            unsigned ext = 4 + pick(s, 4);
+            if (ext != 4 && pick(s, 2))
+                p[n++] = 0xF0;
+            p[n++] = 0x0F;
+            p[n++] = 0xBA;
+            p[n++] = (uint8_t)(rm_mem | ext << 3);
             p[n++] = d8;
         } else {
+            p[n++] = 0x0F;
+            p[n++] = 0xBA;
             p[n++] = (uint8_t)(0xC0 | (4 + pick(s, 4)) << 3 | dst_reg(s, 0));
         }
         n += imm(p + n, s, 1);
+        break;
+    case 29: { /* CMPXCHG or XADD [esi + d8], r, LOCK now and then, the accumulator loaded from
+                * the operand first now and then (a CMPXCHG that succeeds); CMPXCHG r, r (a handler) */
+        n = 0;
+        unsigned o16 = pick(s, 4) == 0, rm = mode32 ? 6 : 4, xadd = pick(s, 3) == 0;
+        if (!xadd && pick(s, 2)) {
+            if (o16)
+                p[n++] = 0x66;
+            p[n++] = byte ? 0x8A : 0x8B; /* mov al/eAX, [esi + d8] */
+            p[n++] = (uint8_t)(0x40 | rm);
+            p[n++] = d8;
+        }
+        unsigned mem = pick(s, 6) != 0;
+        if (mem && pick(s, 2))
+            p[n++] = 0xF0;
+        if (o16)
+            p[n++] = 0x66;
+        p[n++] = 0x0F;
+        p[n++] = (uint8_t)((xadd ? 0xC0 : 0xB0) + !byte);
+        /* XADD writes its register; CMPXCHG only reads it */
+        unsigned r = xadd ? dst_reg(s, byte) : pick(s, 8);
+        if (mem) {
+            p[n++] = (uint8_t)(0x40 | r << 3 | rm);
+            p[n++] = d8;
+        } else {
+            p[n++] = (uint8_t)(0xC0 | r << 3 | dst_reg(s, byte));
+        }
+        break;
+    }
+    case 30: /* CLI; STI, whose shadow covers the instruction after it */
+        n = 0;
+        p[n++] = pick(s, 2) ? 0xFA : 0xFB;
         break;
     case 25: { /* MUL r/m32; DIV r32 by a nonzero register with EDX cleared (no #DE) */
         n = 0;
@@ -515,7 +557,7 @@ static void run_random(int mode32, int verify, uint32_t ds_limit, int stack)
         }
         int ra = cpu_run(a->c, 1000);
         int rb = verify ? jit_verify_run(j, b->c, 1000, stderr) : jit_run(j, b->c, 1000);
-        if (ra != rb || a->c->icount != b->c->icount || a->c->eip != b->c->eip) {
+        if (ra != rb || a->c->icount != b->c->icount || a->c->eip != b->c->eip || a->c->eflags != b->c->eflags) {
             fprintf(stderr, "program %d (seed %llx, eflags %08x):", k, (unsigned long long)seed, F_FIXED1 | ((uint32_t)seed & F_ARITH));
             for (size_t i = 0; i < len; i++)
                 fprintf(stderr, " %02x", prog[i]);
@@ -530,6 +572,7 @@ static void run_random(int mode32, int verify, uint32_t ds_limit, int stack)
                 fail_msg("program %d: r%d interpreter %08x, JIT %08x", k, i, a->c->r[i], b->c->r[i]);
         if (a->c->eflags != b->c->eflags)
             fail_msg("program %d: eflags interpreter %08x, JIT %08x", k, a->c->eflags, b->c->eflags);
+        assert_int_equal(a->c->shadow, b->c->shadow);
         assert_int_equal(a->c->eip, b->c->eip);
         assert_int_equal(a->c->icount, b->c->icount);
         uint8_t ma[256], mb[256];
