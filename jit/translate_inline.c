@@ -1,8 +1,8 @@
 /* Inline translation of the hot instructions (issue 5): MOV, ALU, INC/DEC, TEST, LEA, Jcc/JMP
  * rel, JMP/CALL r/m, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL, MUL/DIV r/m32, the
  * shifts and rotates, SHLD/SHRD, BT* imm, BSF/BSR, BSWAP, NOT/NEG, XCHG, LEAVE, PUSH r/m, CLD/STD,
- * SAHF, PAUSE and RDTSC, CMPXCHG and XADD with memory, PUSHF, CLI/STI at CPL 0, LOCK-prefixed or
- * not, with memory operands through an inline TLB probe and an out-of-line slow
+ * SAHF, PAUSE and RDTSC, CMPXCHG, CMPXCHG8B and XADD with memory, BT* r/m32, r32, PUSHF, PUSH
+ * sreg, CLI/STI at CPL 0, LOCK-prefixed or not, with memory operands through an inline TLB probe and an out-of-line slow
  * path. Guest registers are cached in host registers within a block (below); arithmetic flags
  * come from the host's own (saved by PUSHF, merged into the guest EFLAGS lazily) or, where the
  * host leaves them undefined, from integer operations that reproduce the interpreter's choices;
@@ -517,8 +517,8 @@ static int flag_effect(const struct insn *in, uint32_t *rd, uint32_t *wr)
         }
         return 0;
     }
-    if (op == 0x1BA && in->reg >= 4) {
-        *wr = F_CF; /* BT BTS BTR BTC r, imm */
+    if ((op == 0x1BA && in->reg >= 4) || ((op == 0x1A3 || op == 0x1AB || op == 0x1B3 || op == 0x1BB) && in->opsize == 4)) {
+        *wr = F_CF; /* BT BTS BTR BTC r, imm and r32, r32 */
         return 1;
     }
     if (op == 0xFC || op == 0xFD || (op >= 0x1C8 && op <= 0x1CF && in->opsize == 4))
@@ -991,6 +991,7 @@ static int memory_later(const struct tctx *t, int key, int reads)
         if (in->mem && probe_key(in, 0) == key && !(reads && store))
             return 1;
         if (key == R_ESP && ((op >= 0x50 && op <= 0x61) || op == 0x68 || op == 0x6A || op == 0x9C ||
+                             op == 0x06 || op == 0x0E || op == 0x16 || op == 0x1E || op == 0x1A0 || op == 0x1A8 ||
                              op == 0x9D || op == 0xC2 || op == 0xC3 || op == 0xC9 || op == 0xE8 ||
                              (op == 0xFF && (in->reg == 2 || in->reg == 6)))) /* LEAVE, CALL/PUSH r/m */
             return 1;
@@ -1773,6 +1774,92 @@ static int cmpxchg_xadd(struct tctx *t, const struct insn *in, int last)
     return 1;
 }
 
+/* CMPXCHG8B m64 (0F C7 /1), locked or not: EDX:EAX and ECX:EBX as quadwords for the host's
+ * 64-bit CMPXCHG, whose ZF is the guest's (the only flag CMPXCHG8B changes); the destination is
+ * probed for writing, as op_cmpxchg8b writes it in both outcomes, and EDX:EAX is written back in
+ * both too (with the value it had when they matched). */
+static int cmpxchg8b(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    if (!seg_ok(t, in->ea_seg))
+        return 0;
+    struct cold *cd = mem_operand(t, in, 1, 8);
+    load_greg(t, H_RAX, R_EAX, 4);
+    load_greg(t, H_RCX, R_EDX, 4);
+    emit_shift_imm(e, 8, 4, H_RCX, 32);
+    emit_op_rr(e, 8, 0x09, H_RCX, H_RAX);                 /* rax = EDX:EAX */
+    load_greg(t, H_RSI, R_ECX, 4);
+    load_greg(t, H_RCX, R_EBX, 4);
+    emit_shift_imm(e, 8, 4, H_RSI, 32);
+    emit_op_rr(e, 8, 0x09, H_RCX, H_RSI);                 /* rsi = ECX:EBX */
+    emit_op_mem(e, 8, 0x0FB1, H_RSI, H_RDI, 0);           /* cmpxchg [rdi], rsi */
+    emit_op_rr(e, 8, 0x89, H_RAX, H_RSI);                 /* the old value, kept from the merge */
+    if (flags_live(t, F_ZF, last))
+        merge_flags(t, F_ZF, F_ZF, 1); /* no SETcc: the slow path would not set DL */
+    store_greg(t, H_RSI, R_EAX, 4);
+    emit_shift_imm(e, 8, 5, H_RSI, 32);
+    store_greg(t, H_RSI, R_EDX, 4);
+    resume_here(t, cd);
+    t->fused_cc = -1;
+    return 1;
+}
+
+/* BT BTS BTR BTC r/m32, r32 (0F A3/AB/B3/BB). A register operand is the host's instruction on
+ * it (the offset taken modulo 32 on both). In memory the offset is a signed index into a bit
+ * string (op_bt, cpu/ops_bit.c): the dword at ea + (offset >> 5) * 4, wrapping at 4 GiB, is
+ * accessed, with 32-bit addressing only; the host's BT then gets the offset modulo 32. CF is
+ * the bit; the host's other flags are undefined and the guest's kept: only CF is taken. */
+static int bt_reg(struct tctx *t, const struct insn *in, int last)
+{
+    struct emit *e = &t->e;
+    unsigned op = in->op & 0xFF;
+    int write = op != 0xA3;
+    if (!in->mem) {
+        /* masked first: on a register held in struct cpu the host's BT would address a bit
+         * string from there */
+        load_greg(t, H_RSI, in->reg, 4);
+        emit_alu_imm_reg(e, 4, 4, H_RSI, 31);
+        gop(t, 4, 0x0F00 | op, H_RSI, in->rm, write, 0, 0);
+        if (flags_live(t, F_CF, last))
+            merge_flags(t, F_CF, F_CF, last);
+        return 1;
+    }
+    if (!in->addr32 || !seg_ok(t, in->ea_seg))
+        return 0;
+    emit_ea(t, in);
+    load_greg(t, H_RSI, in->reg, 4);
+    emit_op_rr(e, 4, 0x89, H_RSI, H_RCX);
+    emit_shift_imm(e, 4, 7, H_RCX, 5);                    /* sar ecx, 5: the dword's index */
+    emit_op_sib(e, 4, 0x8D, H_RAX, H_RAX, H_RCX, 2, 0);   /* lea eax, [rax + rcx * 4] */
+    emit_alu_imm_reg(e, 4, 4, H_RSI, 31);
+    struct cold *cd = probe(t, in->ea_seg, write, 4);     /* RSI is left alone */
+    emit_op_sib(e, 4, 0x0F00 | op, H_RSI, H_RDX, H_RAX, 0, 0);
+    if (flags_live(t, F_CF, 0))
+        merge_flags(t, F_CF, F_CF, 1); /* no SETcc: the slow path would not set DL */
+    resume_here(t, cd);
+    t->fused_cc = -1;
+    return 1;
+}
+
+/* PUSH ES/CS/SS/DS/FS/GS (06 0E 16 1E, 0F A0 A8): the selector, a word; with a 32-bit operand
+ * size the whole dword is probed for writing and its upper half left as it was (op_push_sreg,
+ * the choice of recent processors in the SDM's PUSH page). */
+static int push_sreg(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int v = in->opsize, s = (int)((in->op >> 3) & 7);
+    if (!seg_ok(t, S_SS))
+        return 0;
+    stack_offset(t, v, 1);
+    struct cold *cd = probe_stack(t, 1, v);
+    emit_op_mem(e, 4, 0x0FB7, H_RCX, H_RBX, CPU_OFF(seg[0]) + s * (int32_t)sizeof(struct segreg) +
+                                                (int32_t)offsetof(struct segreg, sel));
+    store_host(e, 2);
+    stack_commit(t);
+    resume_here(t, cd);
+    return 1;
+}
+
 /* RDTSC (0F 31) through a small helper, when CR4.TSD cannot make it fault: in real mode and at
  * CPL 0 outside virtual-8086 mode (op_rdtsc in cpu/ops_system.c); the time it reads comes from
  * icount, so the counts are brought up to date first. */
@@ -2107,6 +2194,12 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
         ok = pushf(t, in);
     } else if (op == 0x1B0 || op == 0x1B1 || op == 0x1C0 || op == 0x1C1) {
         ok = cmpxchg_xadd(t, in, last);
+    } else if (op == 0x1C7 && in->reg == 1) {
+        ok = cmpxchg8b(t, in, last);
+    } else if ((op == 0x1A3 || op == 0x1AB || op == 0x1B3 || op == 0x1BB) && v == 4) {
+        ok = bt_reg(t, in, last);
+    } else if (op == 0x06 || op == 0x0E || op == 0x16 || op == 0x1E || op == 0x1A0 || op == 0x1A8) {
+        ok = push_sreg(t, in);
     } else if (op >= 0x1C8 && op <= 0x1CF && v == 4) {
         bswap(t, (int)(op & 7));
     } else if (op == 0x9E) {

@@ -631,17 +631,22 @@ static void test_jit_sti_shadow_holds_a_pending_interrupt_for_one_instruction(vo
 /* lock_loop: mov ecx,20 / .l: lock add [0x2000],ecx / mov eax,[0x2004] / lock cmpxchg [0x2004],ecx
  *   (succeeds) / lock cmpxchg [0x2008],ecx (fails but once) / lock xadd [0x200c],edx /
  *   lock inc dword [0x2010] / pushfd / pop ebx / cli / sti / nop / cmpxchg [0x2014],bl /
- *   xadd [0x2016],si / dec ecx / jnz .l / hlt
- * All inline: LOCK (one guest CPU: it changes nothing), CMPXCHG and XADD with memory, PUSHF,
- * CLI and STI at CPL 0; only the NOP after STI is a handler call (the shadow). */
+ *   xadd [0x2016],si / lock cmpxchg8b [0x2018] / pushfd / pop ebp (its ZF, and a CF it must
+ *   not change) / bt [0x2020],ecx / lock bts [0x2020],ecx /
+ *   btr ebx,ecx / push ds / pop edi / dec ecx / jnz .l / hlt
+ * All inline: LOCK (one guest CPU: it changes nothing), CMPXCHG, CMPXCHG8B and XADD with memory,
+ * BT* with a register offset, PUSHF, PUSH DS, CLI and STI at CPL 0; only the NOP after STI is a
+ * handler call (the shadow). */
 static const uint8_t code_lock_loop[] = {
     0xb9, 0x14, 0x00, 0x00, 0x00, 0xf0, 0x01, 0x0d, 0x00, 0x20, 0x00, 0x00, 0xa1, 0x04, 0x20, 0x00, 0x00, 0xf0,
     0x0f, 0xb1, 0x0d, 0x04, 0x20, 0x00, 0x00, 0xf0, 0x0f, 0xb1, 0x0d, 0x08, 0x20, 0x00, 0x00, 0xf0, 0x0f, 0xc1,
     0x15, 0x0c, 0x20, 0x00, 0x00, 0xf0, 0xff, 0x05, 0x10, 0x20, 0x00, 0x00, 0x9c, 0x5b, 0xfa, 0xfb, 0x90, 0x0f,
-    0xb0, 0x1d, 0x14, 0x20, 0x00, 0x00, 0x66, 0x0f, 0xc1, 0x35, 0x16, 0x20, 0x00, 0x00, 0x49, 0x75, 0xbe, 0xf4
+    0xb0, 0x1d, 0x14, 0x20, 0x00, 0x00, 0x66, 0x0f, 0xc1, 0x35, 0x16, 0x20, 0x00, 0x00, 0xf0, 0x0f, 0xc7, 0x0d,
+    0x18, 0x20, 0x00, 0x00, 0x9c, 0x5d, 0x0f, 0xa3, 0x0d, 0x20, 0x20, 0x00, 0x00, 0xf0, 0x0f, 0xab, 0x0d, 0x20,
+    0x20, 0x00, 0x00, 0x0f, 0xb3, 0xcb, 0x1e, 0x5f, 0x49, 0x75, 0xa0, 0xf4
 };
 
-static void test_jit_locked_ops_cmpxchg_xadd_pushf_cli_sti_run_inline(void **state)
+static void test_jit_locked_ops_cmpxchg_xadd_bt_pushf_cli_sti_run_inline(void **state)
 {
     (void)state;
     struct pair p = pair_new(1, code_lock_loop, sizeof(code_lock_loop));
@@ -979,7 +984,7 @@ int main(void)
         cmocka_unit_test(test_jit_store_through_second_tlb_way_into_code_is_seen),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_sti_shadow_holds_a_pending_interrupt_for_one_instruction),
-        cmocka_unit_test(test_jit_locked_ops_cmpxchg_xadd_pushf_cli_sti_run_inline),
+        cmocka_unit_test(test_jit_locked_ops_cmpxchg_xadd_bt_pushf_cli_sti_run_inline),
         cmocka_unit_test(test_jit_popf_that_sets_tf_leaves_for_the_dispatcher),
         cmocka_unit_test(test_jit_segment_loads_go_on_by_inline_lookup_in_the_new_mode),
         cmocka_unit_test(test_jit_cache_flush_when_full),

@@ -2,13 +2,14 @@
  * forms of every size, INC/DEC, TEST, MOV, LEA, loads and stores, Jcc over the next
  * instruction, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc, CMOVcc, IMUL, the shifts and rotates by
  * immediates, by 1 and by CL with counts 0, 1, 31 and past the width, NOT/NEG, XCHG, LEAVE,
- * PUSH r/m, PAUSE, BT/BTS/BTR/BTC with an immediate, MUL and DIV r32, JMP/CALL r, CLD/STD,
- * BSWAP, SAHF, BSF/BSR, SHLD/SHRD, PUSHF, CLI/STI, CMPXCHG and XADD with memory; register and
- * memory forms, LOCK where legal) mixed with a few it leaves to handlers (CMC/STC/CLC, RCL/RCR,
- * CMPXCHG r, r), run by the interpreter and by the JIT from the same random
- * registers and flags: the results must be identical, in real mode and in flat 32-bit mode;
- * then once more under --verify. Issue 5. Last, runs of PUSH/POP around a page boundary
- * with paging that maps the page below it elsewhere: each access must find its own page. */
+ * PUSH r/m, PAUSE, BT/BTS/BTR/BTC with an immediate or a register (bit strings in memory), MUL
+ * and DIV r32, JMP/CALL r, CLD/STD, BSWAP, SAHF, BSF/BSR, SHLD/SHRD, PUSHF, PUSH sreg, CLI/STI,
+ * CMPXCHG, CMPXCHG8B and XADD with memory; register and memory forms, LOCK where legal) mixed
+ * with a few it leaves to handlers (CMC/STC/CLC, RCL/RCR, CMPXCHG r, r), run by the interpreter
+ * and by the JIT from the same random registers and flags: the results must be identical, in
+ * real mode and in flat 32-bit mode; then once more under --verify. Issue 5. Last, runs of
+ * PUSH/POP around a page boundary with paging that maps the page below it elsewhere: each
+ * access must find its own page. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,7 +61,7 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
     int byte = pick(s, 3) == 0;
     uint8_t rm_mem = (uint8_t)(0x40 | (mode32 ? 6 : 4)); /* [esi + d8] ([si + d8]), reg field 0 */
     uint8_t d8 = (uint8_t)(pick(s, 60) * 4);
-    switch (pick(s, depth ? 11 : 31)) {
+    switch (pick(s, depth ? 11 : 33)) {
     case 0: case 1: { /* ALU r/m, r in both directions */
         unsigned k = pick(s, 8), dir = pick(s, 2), d = dst_reg(s, byte), o = pick(s, 8);
         p[n++] = (uint8_t)(k * 8 + (byte ? 0 : 1) + dir * 2);
@@ -362,6 +363,63 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
         }
         break;
     }
+    case 31: { /* BT BTS BTR BTC r/m32, r32: in memory with a bit offset from -64 to 2047 put in
+                * the register first (a bit string around [esi + d8]) */
+        n = 0;
+        unsigned ext = pick(s, 4), r = dst_reg(s, 0), mem = pick(s, 2);
+        if (mem) {
+            if (!mode32)
+                p[n++] = 0x66;
+            p[n++] = (uint8_t)(0xB8 + r);
+            uint32_t off = (uint32_t)pick(s, 2112) - 64;
+            for (int i = 0; i < 4; i++)
+                p[n++] = (uint8_t)(off >> (8 * i));
+        }
+        if (pick(s, 3) == 0 && mem && ext)
+            p[n++] = 0xF0;
+        if (!mode32)
+            p[n++] = 0x66;
+        p[n++] = 0x0F;
+        p[n++] = (uint8_t)(0xA3 + ext * 8);
+        if (mem) {
+            p[n++] = (uint8_t)(rm_mem | r << 3);
+            p[n++] = d8;
+        } else {
+            p[n++] = (uint8_t)(0xC0 | pick(s, 8) << 3 | (ext ? dst_reg(s, 0) : pick(s, 8)));
+        }
+        break;
+    }
+    case 32: /* CMPXCHG8B [esi + d8], EDX:EAX loaded from it first now and then; PUSH sreg, POP r */
+        n = 0;
+        if (pick(s, 3) == 0) {
+            static const uint8_t push[6][2] = { { 0x06 }, { 0x0E }, { 0x16 }, { 0x1E }, { 0x0F, 0xA0 }, { 0x0F, 0xA8 } };
+            unsigned k = pick(s, 6), o16 = pick(s, 3) == 0;
+            if (o16)
+                p[n++] = 0x66;
+            p[n++] = push[k][0];
+            if (push[k][0] == 0x0F)
+                p[n++] = push[k][1];
+            if (o16)
+                p[n++] = 0x66;
+            p[n++] = (uint8_t)(0x58 + dst_reg(s, 0));
+            break;
+        }
+        if (pick(s, 2)) { /* mov eax, [esi + d8] / mov edx, [esi + d8 + 4] */
+            for (int q = 0; q < 2; q++) {
+                if (!mode32)
+                    p[n++] = 0x66;
+                p[n++] = 0x8B;
+                p[n++] = (uint8_t)(rm_mem | (q ? 2 : 0) << 3);
+                p[n++] = (uint8_t)(d8 + 4 * q);
+            }
+        }
+        if (pick(s, 2))
+            p[n++] = 0xF0;
+        p[n++] = 0x0F;
+        p[n++] = 0xC7;
+        p[n++] = (uint8_t)(rm_mem | 1 << 3);
+        p[n++] = d8;
+        break;
     case 30: /* CLI; STI, whose shadow covers the instruction after it */
         n = 0;
         p[n++] = pick(s, 2) ? 0xFA : 0xFB;
