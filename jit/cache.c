@@ -97,8 +97,8 @@ const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c)
 {
     uint32_t lin = c->seg[S_CS].base + c->eip;
     uint32_t mode = jit_mode_of(c);
-    struct jit_jc *ent = &j->jc[jit_jc_index(lin, jit_jc_salt(mode))];
-    __builtin_prefetch(ent, 1); /* seldom in the host's cache: fetched while the TLB is read */
+    struct jit_jc *set = &j->jc[jit_jc_index(lin, jit_jc_salt(mode))];
+    __builtin_prefetch(set, 1); /* seldom in the host's cache: fetched while the TLB is read */
     const struct tlb_entry *e = &c->tlb.f[c->cpl == 3][tlb_index(lin)];
     /* Only a TLB hit on a RAM or ROM page. A miss is filled here when the walk allows it, as the
      * interpreter's fetch of this instruction would (no event is pending: the dispatcher asked);
@@ -112,11 +112,14 @@ const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c)
      * jump cache, and the same physical address holds the same bytes (the page map changes only
      * with a flush of the whole cache). A negative entry (a block with no instructions: the
      * interpreter runs what starts there) also holds where the page is not code. */
-    if (ent->code && ent->eip == c->eip && ent->mode == mode && ent->cs_base == c->seg[S_CS].base &&
-        ent->cs_limit == c->seg[S_CS].limit && ent->phys == phys &&
-        ((pme & (PME_CODE | PME_ROM)) || ent->nsteps == 0)) {
-        ent->gen = c->tlb.gen;
-        return ent;
+    for (int w = 0; w < 2; w++) {
+        struct jit_jc *ent = &set[w];
+        if (ent->code && ent->eip == c->eip && ent->mode == mode && ent->cs_base == c->seg[S_CS].base &&
+            ent->cs_limit == c->seg[S_CS].limit && ent->phys == phys &&
+            ((pme & (PME_CODE | PME_ROM)) || ent->nsteps == 0)) {
+            ent->gen = c->tlb.gen;
+            return ent;
+        }
     }
     struct jit_block *b;
     if (!(pme & (PME_CODE | PME_ROM | PME_MMIO))) {
@@ -146,6 +149,11 @@ const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c)
                 return NULL;
         }
     }
+    /* Into way 0, the entry there moving to way 1 unless it has this EIP (the inline lookup
+     * looks in way 1 only when way 0's EIP differs). */
+    if (set[0].eip != b->eip)
+        set[1] = set[0];
+    struct jit_jc *ent = &set[0];
     *ent = (struct jit_jc){ .eip = b->eip, .mode = b->mode, .cs_base = b->cs_base, .cs_limit = b->cs_limit,
                             .phys = b->phys, .nsteps = b->nsteps, .gen = c->tlb.gen, .code = b->code,
                             .block = b, .salt = b->jc_salt };
@@ -226,9 +234,10 @@ void jit_invalidate_block(struct jit *j, struct jit_block *b)
             *pp = b->hash_next;
             break;
         }
-    unsigned jc = jit_jc_index(b->cs_base + b->eip, b->jc_salt);
-    if (j->jc[jc].code == b->code)
-        j->jc[jc] = (struct jit_jc){ 0 };
+    struct jit_jc *set = &j->jc[jit_jc_index(b->cs_base + b->eip, b->jc_salt)];
+    for (int w = 0; w < 2; w++)
+        if (set[w].code == b->code)
+            set[w] = (struct jit_jc){ 0 };
     for (struct jit_exit *x = b->incoming; x; x = x->next_in)
         if (x->to == b)
             unchain(x);

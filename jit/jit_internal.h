@@ -206,11 +206,14 @@ void *jit_meta_alloc(struct jit *j, size_t n);
 void *jit_meta_alloc_aligned(struct jit *j, size_t n, size_t align); /* align: a power of two */
 uint32_t jit_mode_of(const struct cpu *c);
 uint32_t jit_jc_salt(uint32_t mode);
-/* The jump-cache entry of linear address lin in a mode of that salt (the inline lookup, stubs.c,
- * computes the same). */
+/* The jump-cache set of linear address lin in a mode of that salt (the inline lookup, stubs.c,
+ * computes the same): the index of its first entry (way 0); way 1 follows. Two ways: a Linux
+ * kernel's hot code (megabytes of it) maps onto the table's 65,536 entries, and a block whose
+ * entry another one took cost a trip through the dispatcher and a walk of a hash chain. The
+ * most recently filled entry of a set is in way 0; the two never hold the same EIP. */
 static inline unsigned jit_jc_index(uint32_t lin, uint32_t salt)
 {
-    return (lin ^ (lin >> JIT_JC_BITS) ^ salt) & ((1u << JIT_JC_BITS) - 1);
+    return (lin ^ (lin >> JIT_JC_BITS) ^ salt) & ((1u << JIT_JC_BITS) - 2);
 }
 const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c);
 void jit_register_block(struct jit *j, struct jit_block *b);

@@ -39,7 +39,8 @@ static void build_trampoline(struct jit *j, struct emit *e)
  * another page): ECX = the target EIP (already stored in cpu.eip). Returns in RAX the host code
  * to jump to: the target block's, or nochain_stub.
  *
- * It takes the jump cache entry for the target's linear address and accepts it only on the
+ * It takes the jump cache entry for the target's linear address (way 0 of its set, or way 1 when
+ * way 0 has another EIP) and accepts it only on the
  * checks jit_lookup makes: the same EIP, CS base and limit (struct cpu's) and mode (j->cur_mode:
  * the running blocks' mode is the CPU's, as anything that changes it ends its block, and the
  * helper that ran it makes the new mode the running one, next_inline in dispatch.c), and, unless the TLB is unchanged since the entry was last checked, the TLB's
@@ -67,11 +68,16 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_shift_imm(e, 4, 5, H_RDX, JIT_JC_BITS);
     emit_op_rr(e, 4, 0x31, H_RAX, H_RDX);
     emit_op_mem(e, 4, 0x33, H_RDX, H_R12, JIT_OFF(cur_salt));
-    emit_alu_imm_reg(e, 4, 4, H_RDX, (1u << JIT_JC_BITS) - 1);
-    emit_shift_imm(e, 4, 4, H_RDX, JIT_JC_SHIFT);                /* rdx = &j->jc[edx] */
+    emit_alu_imm_reg(e, 4, 4, H_RDX, (1u << JIT_JC_BITS) - 2);
+    emit_shift_imm(e, 4, 4, H_RDX, JIT_JC_SHIFT);                /* rdx = &j->jc[edx]: way 0 */
     emit_op_sib(e, 8, 0x8D, H_RDX, H_R12, H_RDX, 0, JIT_OFF(jc));
     emit_op_mem(e, 4, 0x3B, H_RCX, H_RDX, JC_OFF(eip));
+    uint8_t *way0 = emit_jcc32(e, CC_E, NULL);
+    emit_op_mem(e, 4, 0x3B, H_RCX, H_RDX, (int32_t)sizeof(struct jit_jc) + JC_OFF(eip));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
+    emit_alu_imm_reg(e, 8, 0, H_RDX, (uint32_t)sizeof(struct jit_jc)); /* way 1 */
+    if (!e->overflow)
+        emit_patch_rel32(way0, e->p);
     _Static_assert(offsetof(struct jit_jc, cs_limit) == offsetof(struct jit_jc, cs_base) + 4 &&
                        offsetof(struct segreg, limit) == offsetof(struct segreg, base) + 4,
                    "CS base and limit compared as one quadword");

@@ -1218,13 +1218,14 @@ static void stack_commit(struct tctx *t)
 
 /* For a CALL: the RET that ends the callee finds the block at ret_eip by the inline lookup, whose
  * jump-cache entry is seldom still in the host's cache by then (a whole call tree ran since its
- * last use, the kernel's fork path a thousand of them). The entry's index is known here, the
- * RET running in the block's mode and CS, so the CALL asks for its line and the callee's run
- * hides the fetch. */
+ * last use, the kernel's fork path a thousand of them). The entry's set is known here, the
+ * RET running in the block's mode and CS, so the CALL asks for the set's two lines and the
+ * callee's run hides the fetch. */
 static void prefetch_return(struct tctx *t, uint32_t ret_eip)
 {
     unsigned idx = jit_jc_index(t->b->cs_base + ret_eip, t->b->jc_salt);
-    emit_op_mem(&t->e, 4, 0x0F18, 1, H_R12, JIT_OFF(jc) + (int32_t)(idx * sizeof(struct jit_jc))); /* prefetcht0 */
+    for (unsigned w = 0; w < 2; w++) /* prefetcht0 of both ways */
+        emit_op_mem(&t->e, 4, 0x0F18, 1, H_R12, JIT_OFF(jc) + (int32_t)((idx + w) * sizeof(struct jit_jc)));
 }
 
 /* PUSH reg/imm, POP reg, CALL rel (a push, then a chainable exit), RET (a pop, then an exit

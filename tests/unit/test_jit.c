@@ -708,6 +708,44 @@ static void test_jit_segment_loads_go_on_by_inline_lookup_in_the_new_mode(void *
     pair_free(&p);
 }
 
+/* two_way: mov ecx,100 / .l: mov edx,0x3000 / call edx / mov edx,0x13001 / call edx / dec ecx /
+ *   jnz .l / hlt, with inc eax / ret at 0x3000 and inc ebx / ret at 0x13001: the two targets of
+ * the indirect calls fall in the same jump-cache set, whose two ways hold both, so the inline
+ * lookup finds each every time (in a direct-mapped cache they would evict each other and every
+ * call would go through the dispatcher). Then a store into the one in way 1 must remove it. */
+static const uint8_t code_two_way[] = { 0xb9, 0x64, 0x00, 0x00, 0x00, 0xba, 0x00, 0x30, 0x00, 0x00, 0xff, 0xd2,
+                                        0xba, 0x01, 0x30, 0x01, 0x00, 0xff, 0xd2, 0x49, 0x75, 0xef, 0xf4 };
+
+static void test_jit_jump_cache_set_holds_two_targets(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_two_way, sizeof(code_two_way));
+    static const uint8_t inc_eax_ret[] = { 0x40, 0xc3 }, inc_ebx_ret[] = { 0x43, 0xc3 };
+    pair_poke(&p, 0x3000, inc_eax_ret, sizeof(inc_eax_ret));
+    pair_poke(&p, 0x13001, inc_ebx_ret, sizeof(inc_ebx_ret));
+    uint32_t salt = jit_jc_salt(jit_mode_of(p.jh->c));
+    assert_int_equal(jit_jc_index(0x3000, salt), jit_jc_index(0x13001, salt));
+    for (int k = 0; k < 2; k++)
+        (k ? p.jh->c : p.ref->c)->r[R_EAX] = (k ? p.jh->c : p.ref->c)->r[R_EBX] = 0;
+    run_both(&p, 10000);
+    assert_int_equal(p.jh->c->halted, 1);
+    assert_int_equal(p.jh->c->r[R_EAX], 100);
+    assert_int_equal(p.jh->c->r[R_EBX], 100);
+    assert_true(p.j->stats.ic_hits >= 390);
+    assert_true(p.j->stats.ic_misses < 10);
+    /* inc eax becomes dec eax: its block, in way 1 (filled first), must be dropped from there */
+    static const uint8_t dec_eax = 0x48;
+    for (int k = 0; k < 2; k++) {
+        struct harness *h = k ? p.jh : p.ref;
+        h->c->eip = 0x1000;
+        h->c->halted = 0;
+        h_poke(h, 0x3000, &dec_eax, 1);
+    }
+    run_both(&p, 10000);
+    assert_int_equal(p.jh->c->r[R_EAX], 0);
+    pair_free(&p);
+}
+
 static void test_jit_cache_flush_when_full(void **state)
 {
     (void)state;
@@ -983,6 +1021,7 @@ int main(void)
         cmocka_unit_test(test_jit_probe_finds_page_in_second_tlb_way),
         cmocka_unit_test(test_jit_store_through_second_tlb_way_into_code_is_seen),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
+        cmocka_unit_test(test_jit_jump_cache_set_holds_two_targets),
         cmocka_unit_test(test_jit_sti_shadow_holds_a_pending_interrupt_for_one_instruction),
         cmocka_unit_test(test_jit_locked_ops_cmpxchg_xadd_bt_pushf_cli_sti_run_inline),
         cmocka_unit_test(test_jit_popf_that_sets_tf_leaves_for_the_dispatcher),
