@@ -2,7 +2,7 @@
  * rel, JMP/CALL r/m, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL, MUL/DIV r/m32, the
  * shifts and rotates, SHLD/SHRD, BT* imm, BSF/BSR, BSWAP, NOT/NEG, XCHG, LEAVE, PUSH r/m, CLD/STD,
  * SAHF, PAUSE and RDTSC, CMPXCHG, CMPXCHG8B and XADD with memory, BT* r/m32, r32, PUSHF, PUSH
- * sreg, CLI/STI at CPL 0, LOCK-prefixed or not, with memory operands through an inline TLB probe and an out-of-line slow
+ * sreg, MOV r/m, sreg, CBW/CWD, CLI/STI at CPL 0, LOCK-prefixed or not, with memory operands through an inline TLB probe and an out-of-line slow
  * path. Guest registers are cached in host registers within a block (below); arithmetic flags
  * come from the host's own (saved by PUSHF, merged into the guest EFLAGS lazily) or, where the
  * host leaves them undefined, from integer operations that reproduce the interpreter's choices;
@@ -521,8 +521,8 @@ static int flag_effect(const struct insn *in, uint32_t *rd, uint32_t *wr)
         *wr = F_CF; /* BT BTS BTR BTC r, imm and r32, r32 */
         return 1;
     }
-    if (op == 0xFC || op == 0xFD || (op >= 0x1C8 && op <= 0x1CF && in->opsize == 4))
-        return 1; /* CLD, STD, BSWAP r32 */
+    if (op == 0xFC || op == 0xFD || (op >= 0x1C8 && op <= 0x1CF && in->opsize == 4) || op == 0x98 || op == 0x99)
+        return 1; /* CLD, STD, BSWAP r32, CBW/CWDE, CWD/CDQ */
     if (op == 0x9E) {
         *wr = MASK6 & ~F_OF; /* SAHF */
         return 1;
@@ -1326,11 +1326,20 @@ static void cmov_host(struct tctx *t, int hcc, int r)
 
 /* SETcc r/m8 and CMOVcc r, r (register forms): the condition from the flags in memory (EFLAGS
  * or the pending word, cond_from_eflags). */
+static struct cold *mem_operand(struct tctx *t, const struct insn *in, int write, int size);
+
 static int setcc_cmov(struct tctx *t, const struct insn *in)
 {
     struct emit *e = &t->e;
-    if (in->mem)
-        return 0; /* CMOV reads memory whatever the condition; SETcc m8 is rare */
+    if (in->mem) { /* (CMOVcc from memory is cmov_mem) */
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        struct cold *cd = mem_operand(t, in, 1, 1); /* RDI: the byte; the condition after */
+        emit_setcc(e, cond_from_eflags(t, in->op & 0xF), H_RCX);
+        emit_op_mem(e, 1, 0x88, H_RCX, H_RDI, 0);
+        resume_here(t, cd);
+        return 1;
+    }
     int hcc = cond_from_eflags(t, in->op & 0xF);
     if (in->op >= 0x190) {
         emit_setcc(e, hcc, H_RCX);
@@ -1861,6 +1870,45 @@ static int push_sreg(struct tctx *t, const struct insn *in)
     return 1;
 }
 
+/* MOV r/m, sreg (8C): the selector, zero-extended into a 32-bit register, a word into memory
+ * (op_mov_sreg). */
+static int mov_from_sreg(struct tctx *t, const struct insn *in)
+{
+    struct emit *e = &t->e;
+    int32_t sel = CPU_OFF(seg[0]) + in->reg * (int32_t)sizeof(struct segreg) + (int32_t)offsetof(struct segreg, sel);
+    struct cold *cd = NULL;
+    if (in->mem) {
+        if (!seg_ok(t, in->ea_seg))
+            return 0;
+        cd = mem_operand(t, in, 1, 2);
+    }
+    emit_op_mem(e, 4, 0x0FB7, H_RCX, H_RBX, sel);
+    if (cd) {
+        emit_op_mem(e, 2, 0x89, H_RCX, H_RDI, 0);
+        resume_here(t, cd);
+    } else {
+        store_greg(t, H_RCX, in->rm, in->opsize);
+    }
+    return 1;
+}
+
+/* CBW/CWDE (98): eAX = the sign-extended lower half; CWD/CDQ (99): eDX = eAX's sign, copied into
+ * every bit (op_cbw, op_cwd). No flags. */
+static void sign_extend_ax(struct tctx *t, int cwd, int v)
+{
+    struct emit *e = &t->e;
+    load_greg(t, H_RCX, R_EAX, cwd ? v : v / 2);
+    if (!cwd) {
+        emit_op_rr(e, 4, v == 4 ? 0x0FBF : 0x0FBE, H_RCX, H_RCX); /* movsx ecx, cx / cl */
+        store_greg(t, H_RCX, R_EAX, v);
+        return;
+    }
+    if (v == 2)
+        emit_op_rr(e, 4, 0x0FBF, H_RCX, H_RCX);
+    emit_shift_imm(e, 4, 7, H_RCX, 31);                           /* sar ecx, 31 */
+    store_greg(t, H_RCX, R_EDX, v);
+}
+
 /* RDTSC (0F 31) through a small helper, when CR4.TSD cannot make it fault: in real mode and at
  * CPL 0 outside virtual-8086 mode (op_rdtsc in cpu/ops_system.c); the time it reads comes from
  * icount, so the counts are brought up to date first. */
@@ -2201,6 +2249,10 @@ int tr_inline(struct tctx *t, const struct insn *in, int last)
         ok = bt_reg(t, in, last);
     } else if (op == 0x06 || op == 0x0E || op == 0x16 || op == 0x1E || op == 0x1A0 || op == 0x1A8) {
         ok = push_sreg(t, in);
+    } else if (op == 0x8C && in->reg < S_NSEG) {
+        ok = mov_from_sreg(t, in);
+    } else if (op == 0x98 || op == 0x99) {
+        sign_extend_ax(t, op == 0x99, v);
     } else if (op >= 0x1C8 && op <= 0x1CF && v == 4) {
         bswap(t, (int)(op & 7));
     } else if (op == 0x9E) {

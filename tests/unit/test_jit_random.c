@@ -3,13 +3,13 @@
  * instruction, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc, CMOVcc, IMUL, the shifts and rotates by
  * immediates, by 1 and by CL with counts 0, 1, 31 and past the width, NOT/NEG, XCHG, LEAVE,
  * PUSH r/m, PAUSE, BT/BTS/BTR/BTC with an immediate or a register (bit strings in memory), MUL
- * and DIV r32, JMP/CALL r, CLD/STD, BSWAP, SAHF, BSF/BSR, SHLD/SHRD, PUSHF, PUSH sreg, CLI/STI,
- * CMPXCHG, CMPXCHG8B and XADD with memory; register and memory forms, LOCK where legal) mixed
- * with a few it leaves to handlers (CMC/STC/CLC, RCL/RCR, CMPXCHG r, r), run by the interpreter
- * and by the JIT from the same random registers and flags: the results must be identical, in
- * real mode and in flat 32-bit mode; then once more under --verify. Issue 5. Last, runs of
- * PUSH/POP around a page boundary with paging that maps the page below it elsewhere: each
- * access must find its own page. */
+ * and DIV r32, JMP/CALL r, CLD/STD, BSWAP, SAHF, BSF/BSR, SHLD/SHRD, PUSHF, PUSH sreg, MOV r/m,
+ * sreg, CBW/CWD, CLI/STI, CMPXCHG, CMPXCHG8B and XADD with memory; register and memory forms,
+ * LOCK where legal) mixed with a few it leaves to handlers (CMC/STC/CLC, RCL/RCR, CMPXCHG r, r),
+ * run by the interpreter and by the JIT from the same random registers and flags: the results
+ * must be identical, in real mode and in flat 32-bit mode; then once more under --verify.
+ * Issue 5. Last, runs of PUSH/POP around a page boundary with paging that maps the page below
+ * it elsewhere: each access must find its own page. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,7 +132,16 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
         case 3: p[n++] = 0x0F; p[n++] = 0x31; break;
         case 0: p[n++] = 0x9C; p[n++] = 0x5A; break;
         case 1: { static const uint8_t op[3] = { 0xF5, 0xF8, 0xF9 }; p[n++] = op[pick(s, 3)]; break; } /* CMC CLC STC */
-        default: p[n++] = 0x0F; p[n++] = (uint8_t)(0x90 + pick(s, 16)); p[n++] = (uint8_t)(0xC0 | dst_reg(s, 1)); break;
+        default: /* SETcc r8 or m8 */
+            p[n++] = 0x0F;
+            p[n++] = (uint8_t)(0x90 + pick(s, 16));
+            if (pick(s, 3) == 0) {
+                p[n++] = (uint8_t)(rm_mem | pick(s, 8) << 3); /* (the reg field is ignored) */
+                p[n++] = d8;
+            } else {
+                p[n++] = (uint8_t)(0xC0 | dst_reg(s, 1));
+            }
+            break;
         }
         break;
     case 15: /* MOVZX/MOVSX from a register or [esi + d8]; CMOVcc r, r */
@@ -389,8 +398,25 @@ static size_t gen(uint8_t *p, uint64_t *s, int mode32, int depth, uint32_t at)
         }
         break;
     }
-    case 32: /* CMPXCHG8B [esi + d8], EDX:EAX loaded from it first now and then; PUSH sreg, POP r */
+    case 32: /* CMPXCHG8B [esi + d8], EDX:EAX loaded from it first now and then; PUSH sreg, POP r;
+              * MOV r/m, sreg; CBW/CWDE, CWD/CDQ */
         n = 0;
+        if (pick(s, 4) == 0) {
+            if (pick(s, 3) == 0)
+                p[n++] = 0x66;
+            if (pick(s, 2)) {
+                p[n++] = (uint8_t)(0x98 + pick(s, 2));
+            } else {
+                p[n++] = 0x8C;
+                if (pick(s, 2)) {
+                    p[n++] = (uint8_t)(rm_mem | pick(s, 6) << 3);
+                    p[n++] = d8;
+                } else {
+                    p[n++] = (uint8_t)(0xC0 | pick(s, 6) << 3 | dst_reg(s, 0));
+                }
+            }
+            break;
+        }
         if (pick(s, 3) == 0) {
             static const uint8_t push[6][2] = { { 0x06 }, { 0x0E }, { 0x16 }, { 0x1E }, { 0x0F, 0xA0 }, { 0x0F, 0xA8 } };
             unsigned k = pick(s, 6), o16 = pick(s, 3) == 0;
