@@ -50,9 +50,14 @@ uint32_t jit_mode_of(const struct cpu *c)
     return m;
 }
 
-static unsigned hash_of(uint32_t phys)
+/* The block hash's chain of a block key: its physical address and its EIP. Not the physical
+ * address alone: Linux maps its vDSO, through whose __kernel_vsyscall a 32-bit process makes
+ * its system calls, at a random address in each process, and the blocks of that one page at
+ * every address it ever had would share a chain, walked, a cache miss per record, by every
+ * lookup that missed the jump cache (330 records a fork+exec). */
+static unsigned hash_of(uint32_t phys, uint32_t eip)
 {
-    return (phys * 0x9E3779B1u) >> (32 - JIT_HASH_BITS);
+    return ((phys ^ (eip * 0x85EBCA6Bu)) * 0x9E3779B1u) >> (32 - JIT_HASH_BITS);
 }
 
 /* Mixed into the jump-cache index: the same code entered in two modes gets two blocks (kernel
@@ -130,14 +135,14 @@ const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c)
     /* The chain is walked only when the jump cache missed; the block found moves to its head,
      * so that a block looked up again soon (jump-cache conflicts between processes running the
      * same code) is found by its first compare, not after a cache miss per record. */
-    struct jit_block **pp = &j->hash[hash_of(phys)];
+    struct jit_block **pp = &j->hash[hash_of(phys, c->eip)];
     for (; (b = *pp) != NULL; pp = &b->hash_next)
         if (matches(b, c, phys, host, mode))
             break;
-    if (b && pp != &j->hash[hash_of(phys)]) {
+    if (b && pp != &j->hash[hash_of(phys, c->eip)]) {
         *pp = b->hash_next;
-        b->hash_next = j->hash[hash_of(phys)];
-        j->hash[hash_of(phys)] = b;
+        b->hash_next = j->hash[hash_of(phys, c->eip)];
+        j->hash[hash_of(phys, c->eip)] = b;
     }
     if (!b) {
         b = jit_translate(j, c, lin, phys, host, mode);
@@ -182,7 +187,7 @@ static struct jit_page *page_get(struct jit *j, uint32_t phys)
 void jit_register_block(struct jit *j, struct jit_block *b)
 {
     struct jit_page *p = page_get(j, b->phys);
-    unsigned h = hash_of(b->phys);
+    unsigned h = hash_of(b->phys, b->eip);
     b->hash_next = j->hash[h];
     j->hash[h] = b;
     b->valid = 1;
@@ -229,7 +234,7 @@ void jit_invalidate_block(struct jit *j, struct jit_block *b)
     b->valid = 0;
     j->invalidated = 1;
     j->stats.invalidations++;
-    for (struct jit_block **pp = &j->hash[hash_of(b->phys)]; *pp; pp = &(*pp)->hash_next)
+    for (struct jit_block **pp = &j->hash[hash_of(b->phys, b->eip)]; *pp; pp = &(*pp)->hash_next)
         if (*pp == b) {
             *pp = b->hash_next;
             break;

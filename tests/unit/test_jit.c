@@ -748,6 +748,25 @@ static void test_jit_jump_cache_set_holds_two_targets(void **state)
     pair_free(&p);
 }
 
+/* Blocks the jump cache lost (another block took their entry) are found again in the block
+ * hash, not translated again: the loop run a second time, with the jump cache emptied. */
+static void test_jit_blocks_off_the_jump_cache_are_found_in_the_hash(void **state)
+{
+    (void)state;
+    struct pair p = pair_new(1, code_loop32, sizeof(code_loop32));
+    run_both(&p, 100000);
+    uint64_t blocks = p.j->stats.blocks;
+    memset(p.j->jc, 0, sizeof(p.j->jc));
+    for (int k = 0; k < 2; k++) {
+        struct harness *h = k ? p.jh : p.ref;
+        h->c->eip = 0x1000;
+        h->c->halted = 0;
+    }
+    run_both(&p, 100000);
+    assert_int_equal(p.j->stats.blocks, blocks);
+    pair_free(&p);
+}
+
 static void test_jit_cache_flush_when_full(void **state)
 {
     (void)state;
@@ -1024,6 +1043,7 @@ int main(void)
         cmocka_unit_test(test_jit_store_through_second_tlb_way_into_code_is_seen),
         cmocka_unit_test(test_jit_interrupt_taken_at_same_boundary),
         cmocka_unit_test(test_jit_jump_cache_set_holds_two_targets),
+        cmocka_unit_test(test_jit_blocks_off_the_jump_cache_are_found_in_the_hash),
         cmocka_unit_test(test_jit_sti_shadow_holds_a_pending_interrupt_for_one_instruction),
         cmocka_unit_test(test_jit_locked_ops_cmpxchg_xadd_bt_pushf_cli_sti_run_inline),
         cmocka_unit_test(test_jit_popf_that_sets_tf_leaves_for_the_dispatcher),
