@@ -271,16 +271,53 @@ uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uin
     return 0;
 }
 
-/* A block's tail step (translate.c): the instruction that crosses into the next page, fetched,
- * decoded and run by the interpreter as the dispatcher would (its bytes in the next page are
- * not watched for stores, nor is that page's mapping part of the block's key, so it is never
- * pre-decoded). Returns 0 when the block may look up the next one inline (next_inline), else 1. */
-uint64_t jit_helper_tail(struct cpu *c, struct jit *j)
+/* The tail instruction of block b at CS:EIP, decoded, when its bytes are where the TLB's fetch
+ * entries say without a walk, within the CS limit, and the same as when b->tailc was decoded
+ * (decoded again when they differ); else NULL, and cpu_step fetches it (and takes the fault, or
+ * sees a store into either page, which nothing watches for these bytes). Without this, gzip's
+ * inner loops spent a fetch and a decode on 300,000 page-crossing instructions a run. */
+static const struct insn *tail_decoded(struct cpu *c, struct jit *j, struct jit_block *b)
+{
+    uint32_t lin = c->seg[S_CS].base + c->eip, lin2 = (lin | (PM_PAGE_SIZE - 1)) + 1;
+    uint32_t first = lin2 - lin;
+    const struct tlb_entry *e1 = &c->tlb.f[c->cpl == 3][tlb_index(lin)];
+    const struct tlb_entry *e2 = &c->tlb.f[c->cpl == 3][tlb_index(lin2)];
+    if (first >= 15 || e1->fetch != (lin & TLB_PAGE_MASK) || e2->fetch != lin2)
+        return NULL;
+    uint8_t buf[15];
+    memcpy(buf, (const uint8_t *)(e1->addend + lin), first);
+    memcpy(buf + first, (const uint8_t *)(e2->addend + lin2), 15 - first);
+    struct jit_tail *tc = b->tailc;
+    if (!tc || !tc->len || memcmp(buf, tc->bytes, tc->len) != 0) {
+        if (!tc && !(tc = b->tailc = jit_meta_alloc(j, sizeof(*tc))))
+            return NULL;
+        int n = decode(buf, 15, code32(c), &tc->in);
+        if (n <= (int)first) { /* #UD, too long: cpu_step raises it */
+            tc->len = 0;
+            return NULL;
+        }
+        memcpy(tc->bytes, buf, (size_t)n);
+        tc->len = (uint8_t)n;
+    }
+    uint64_t end = (uint64_t)c->eip + tc->len - 1;
+    if (end > c->seg[S_CS].limit || (!code32(c) && end > 0xFFFF))
+        return NULL;
+    return &tc->in;
+}
+
+/* A block's tail step (translate.c): the instruction that crosses into the next page, run by the
+ * interpreter as the dispatcher would (its bytes in the next page are not watched for stores,
+ * nor is that page's mapping part of the block's key, so the translation does not decode it),
+ * from its last decode when tail_decoded allows. Returns 0 when the block may look up the next
+ * one inline (next_inline), else 1. */
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j, struct jit_block *b)
 {
     counts_sync(c, j);
     j->steps_left--;
     j->stats.tail_steps++;
-    int r = cpu_step(c);
+    const struct insn *in = tail_decoded(c, j, b);
+    j->stats.tail_decoded += in != NULL;
+    int r = in ? cpu_step_decoded(c, in) : cpu_step(c);
     counts_anchor(c, j);
     if (r != CPU_EXIT_BUDGET) {
         j->result = r;

@@ -62,7 +62,7 @@ struct jit_block {
     uint16_t nsteps;          /* ninsn, plus one for a tail step: the instructions a run of it takes */
     uint16_t ninline;         /* instructions translated inline (the rest call handlers) */
     uint8_t tail;             /* it ends with an instruction that crosses into the next page, which
-                               * the interpreter fetches and runs whole each time (cpu_step) */
+                               * the interpreter runs (jit_helper_tail) */
     uint8_t valid;
     uint32_t code_len;
     struct insn *insns;       /* pre-decoded, for the handler calls */
@@ -71,6 +71,14 @@ struct jit_block {
     int nexits;
     struct jit_exit *incoming; /* exits of other blocks chained into this one */
     struct jit_block *hash_next, *page_next;
+    struct jit_tail *tailc;   /* the tail instruction as last decoded (dispatch.c), or NULL */
+};
+
+/* A block's page-crossing instruction, decoded from the bytes it had when last run: the tail step
+ * uses the decode while the bytes are the same. */
+struct jit_tail {
+    uint8_t bytes[15], len;
+    struct insn in;
 };
 
 /* A jump-cache entry: everything the inline lookup (stubs.c) and jit_lookup's hit check, and
@@ -107,6 +115,7 @@ struct jit_stats {
     uint64_t entries;         /* blocks entered from the dispatcher */
     uint64_t interp_steps;    /* steps the dispatcher gave to cpu_step (no block, or events) */
     uint64_t tail_steps;      /* page-crossing instructions run by blocks' tail steps */
+    uint64_t tail_decoded;    /* of them, run from their last decode (dispatch.c, tail_decoded) */
     uint64_t smc_exits;       /* blocks left early because a store invalidated code */
     uint64_t slow_mem;        /* inline memory accesses that took the out-of-line path */
     uint64_t ic_hits;         /* exits that found the next block by the inline lookup (stubs.c) */
@@ -154,7 +163,7 @@ struct jit {
     const uint8_t *ic_stub;     /* the inline lookup: ECX = EIP, RSI = exiting block; RAX = where to go */
     const uint8_t *step_thunk;  /* jit_helper_step(c, j, RDX) */
     const uint8_t *cold_thunk;  /* jit_helper_cold(c, j, RDX) */
-    const uint8_t *tail_thunk;  /* jit_helper_tail(c, j) */
+    const uint8_t *tail_thunk;  /* jit_helper_tail(c, j, b) */
     const uint8_t *quiet_thunk; /* jit_helper_quiet(c, j, RDX) */
     /* block records, decoded instructions and page records: a bump arena flushed with the code */
     uint8_t *meta;
@@ -248,7 +257,7 @@ uint64_t jit_helper_step(struct cpu *c, struct jit *j, const struct insn *in);
 uint64_t jit_helper_mem(struct cpu *c, struct jit *j, const struct insn *in, uint32_t eip);
 uint64_t jit_helper_cold(struct cpu *c, struct jit *j, const struct jit_cold *d);
 uint64_t jit_helper_quiet(struct cpu *c, struct jit *j, const struct insn *in); /* x87 and string handler calls */
-uint64_t jit_helper_tail(struct cpu *c, struct jit *j);
+uint64_t jit_helper_tail(struct cpu *c, struct jit *j, struct jit_block *b);
 void jit_helper_rdtsc(struct cpu *c, struct jit *j);
 
 /* verify.c */

@@ -26,8 +26,9 @@ void jit_print_stats(const struct jit *j, FILE *out)
     fprintf(out, "jit: translation %.3f ms total, %.2f us per block\n", (double)s->translate_ns / 1e6,
             s->blocks ? (double)s->translate_ns / 1e3 / (double)s->blocks : 0.0);
     fprintf(out, "jit: %" PRIu64 " block entries from the dispatcher, %" PRIu64 " chains patched, %" PRIu64
-                 " interpreter steps, %" PRIu64 " page-crossing instructions run by tail steps\n",
-            s->entries, s->chains, s->interp_steps, s->tail_steps);
+                 " interpreter steps, %" PRIu64 " page-crossing instructions run by tail steps (%" PRIu64
+                 " from their last decode)\n",
+            s->entries, s->chains, s->interp_steps, s->tail_steps, s->tail_decoded);
     fprintf(out, "jit: %" PRIu64 " inline lookups found the next block (%" PRIu64 " after filling a TLB fetch entry), %" PRIu64
                  " went to the dispatcher; %" PRIu64 " page checks of chained exits to another page failed\n",
             s->ic_hits, s->ic_fills, s->ic_misses, s->guard_fails);

@@ -281,13 +281,14 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
         done = last && jit_ends_block(&b->insns[i]);
     }
     if (tail) {
-        /* The page-crossing instruction: counts and flags brought up to date, cpu_step, then on
+        /* The page-crossing instruction: counts and flags brought up to date, a step, then on
          * through the inline lookup from wherever it went (or to the dispatcher if it says so). */
         t->i = n;
         tr_label(t, JL_TAIL, n, t->eips[n], 1);
         tr_flush_counts(t);
         tr_cpu_current(t);
         emit_mov_imm_mem(&t->e, 4, H_RBX, CPU_OFF(eip), t->eips[n]);
+        emit_mov_imm64(&t->e, H_RDX, (uint64_t)(uintptr_t)b);
         emit_call32(&t->e, j->tail_thunk);
         tr_forget_registers(t);
         emit_op_rr(&t->e, 4, 0x85, H_RAX, H_RAX);
