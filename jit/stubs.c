@@ -36,22 +36,22 @@ static void build_trampoline(struct jit *j, struct emit *e)
 }
 
 /* The inline lookup, called by a block's exit to an EIP it cannot chain to (a RET, a jump to
- * another page): ECX = the target EIP (already stored in cpu.eip). Returns in RAX the host code
- * to jump to: the target block's, or nochain_stub.
+ * another page): ECX = the target EIP (already stored in cpu.eip). Returns in RAX the host code to
+ * jump to: the target block's, or nochain_stub.
  *
  * It takes the jump cache entry for the target's linear address (way 0 of its set, or way 1 when
- * way 0 has another EIP) and accepts it only on the
- * checks jit_lookup makes: the same EIP, CS base and limit (struct cpu's) and mode (j->cur_mode:
- * the running blocks' mode is the CPU's, as anything that changes it ends its block, and the
- * helper that ran it makes the new mode the running one, next_inline in dispatch.c), and, unless the TLB is unchanged since the entry was last checked, the TLB's
- * fetch entry valid for the page and giving the block's physical address (the same bytes: the
- * page map changes only with a flush of the whole cache; a remapped page, a flushed TLB or a
- * fetch that must fault goes to the dispatcher, whose cpu_step takes it) and the physical page
- * still marked PME_CODE or ROM. An invalidated block is off the jump cache, and a flush empties
- * it, so neither can be reached; a negative entry's code only goes to the dispatcher. The
- * target's prologue then checks the budget, as after a chained jump. Under --verify it always
- * misses: each block is checked on its own. A hit reads the jump-cache entry alone: block
- * records are seldom in the host's cache. */
+ * way 0 has another EIP) and accepts it only on the checks jit_lookup makes: the same EIP, CS base
+ * and limit (struct cpu's) and mode (j->cur_mode: the running blocks' mode is the CPU's, as
+ * anything that changes it ends its block, and the helper that ran it makes the new mode the
+ * running one, next_inline in dispatch.c), and, unless the TLB is unchanged since the entry was
+ * last checked, the TLB's fetch entry valid for the page and giving the block's physical address
+ * (the same bytes: the page map changes only with a flush of the whole cache; a remapped page, a
+ * flushed TLB or a fetch that must fault goes to the dispatcher, whose cpu_step takes it) and the
+ * physical page still marked PME_CODE or ROM. An invalidated block is off the jump cache, and a
+ * flush empties it, so neither can be reached; a negative entry's code only goes to the
+ * dispatcher. The target's prologue then checks the budget, as after a chained jump. Under
+ * --verify it always misses: each block is checked on its own. A hit reads the jump-cache entry
+ * alone: block records are seldom in the host's cache. */
 static void build_inline_lookup(struct jit *j, struct emit *e)
 {
     uint8_t *miss[16];

@@ -1,15 +1,15 @@
-/* Inline translation of the hot instructions (issue 5): MOV, ALU, INC/DEC, TEST, LEA, Jcc/JMP
- * rel, JMP/CALL r/m, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL, MUL/DIV r/m32, the
- * shifts and rotates, SHLD/SHRD, BT* imm, BSF/BSR, BSWAP, NOT/NEG, XCHG, LEAVE, PUSH r/m, CLD/STD,
- * SAHF, PAUSE and RDTSC, CMPXCHG, CMPXCHG8B and XADD with memory, BT* r/m32, r32, PUSHF, PUSH
- * sreg, MOV r/m, sreg, CBW/CWD, CLI/STI at CPL 0, LOCK-prefixed or not, with memory operands through an inline TLB probe and an out-of-line slow
- * path. Guest registers are cached in host registers within a block (below); arithmetic flags
- * come from the host's own (saved by PUSHF, merged into the guest EFLAGS lazily) or, where the
- * host leaves them undefined, from integer operations that reproduce the interpreter's choices;
- * they are saved only when something can read them (a liveness scan over the block), as the
- * operands that produce them when only a slow path can (flags_by_operands), and a Jcc right
- * after the instruction that set its flags tests a SETcc byte. Flags per Intel SDM Vol. 1
- * Appendix A and cpu/ops_*.c; host encodings per Vol. 2. */
+/* Inline translation of the hot instructions (issue 5): MOV, ALU, INC/DEC, TEST, LEA, Jcc/JMP rel,
+ * JMP/CALL r/m, PUSH/POP/CALL/RET, MOVZX/MOVSX, SETcc/CMOVcc, IMUL, MUL/DIV r/m32, the shifts and
+ * rotates, SHLD/SHRD, BT* imm, BSF/BSR, BSWAP, NOT/NEG, XCHG, LEAVE, PUSH r/m, CLD/STD, SAHF,
+ * PAUSE and RDTSC, CMPXCHG, CMPXCHG8B and XADD with memory, BT* r/m32, r32, PUSHF, PUSH sreg, MOV
+ * r/m, sreg, CBW/CWD, CLI/STI at CPL 0, LOCK-prefixed or not, with memory operands through an
+ * inline TLB probe and an out-of-line slow path. Guest registers are cached in host registers
+ * within a block (below); arithmetic flags come from the host's own (saved by PUSHF, merged into
+ * the guest EFLAGS lazily) or, where the host leaves them undefined, from integer operations that
+ * reproduce the interpreter's choices; they are saved only when something can read them (a
+ * liveness scan over the block), as the operands that produce them when only a slow path can
+ * (flags_by_operands), and a Jcc right after the instruction that set its flags tests a SETcc
+ * byte. Flags per Intel SDM Vol. 1 Appendix A and cpu/ops_*.c; host encodings per Vol. 2. */
 #include "translate.h"
 
 #define MASK6 (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
@@ -517,7 +517,8 @@ static int flag_effect(const struct insn *in, uint32_t *rd, uint32_t *wr)
         }
         return 0;
     }
-    if ((op == 0x1BA && in->reg >= 4) || ((op == 0x1A3 || op == 0x1AB || op == 0x1B3 || op == 0x1BB) && in->opsize == 4)) {
+    if ((op == 0x1BA && in->reg >= 4) ||
+        ((op == 0x1A3 || op == 0x1AB || op == 0x1B3 || op == 0x1BB) && in->opsize == 4)) {
         *wr = F_CF; /* BT BTS BTR BTC r, imm and r32, r32 */
         return 1;
     }
