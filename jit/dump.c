@@ -86,9 +86,18 @@ static void print_label(FILE *out, csh g, const struct jit_block *b, const uint8
     }
 }
 
+/* The map names the host code all blocks share too (stubs.c): perf would show the inline lookup,
+ * a tenth of a Linux fork+exec, as an unknown address. */
 void jit_set_perf_map(struct jit *j, FILE *out)
 {
     j->perf_map = out;
+    if (!out)
+        return;
+    const uint8_t *at[4] = { j->code, j->ic_stub, j->step_thunk, j->code + j->code_start };
+    static const char *const name[3] = { "trampoline", "inline-lookup", "helper-thunks" };
+    for (int k = 0; k < 3; k++)
+        fprintf(out, "%lx %x jit-stub:%s\n", (unsigned long)(uintptr_t)at[k], (unsigned)(at[k + 1] - at[k]), name[k]);
+    fflush(out);
 }
 
 void jit_perf_map_block(struct jit *j, const struct jit_block *b)

@@ -132,11 +132,13 @@ else
     cf=$((cf + 1)); echo "--- cli: --dump-jit/--jit-stats output lacks blocks, guest or host code, or statistics ---"; head -n 20 "$log"
 fi
 expect "--interp with --perf-map is a usage error" 2 "$JITPC" --interp --perf-map -bios "$BUILD/roms/demo.bin"
-# --perf-map: perf's map of translated code, named by the process id, one "START SIZE jit:..." per block.
+# --perf-map: perf's map of translated code, named by the process id, one "START SIZE jit:..." per block,
+# and the shared code (the inline lookup) by name.
 "$JITPC" --bios "$BUILD/roms/demo.bin" --perf-map >/dev/null 2>&1 &
 pmpid=$!
 wait "$pmpid"
-if grep -Eq '^[0-9a-f]+ [0-9a-f]+ jit:[0-9a-f]{8}:[0-9a-f]{8}$' "/tmp/perf-$pmpid.map" 2>/dev/null; then
+if grep -Eq '^[0-9a-f]+ [0-9a-f]+ jit:[0-9a-f]{8}:[0-9a-f]{8}$' "/tmp/perf-$pmpid.map" 2>/dev/null &&
+    grep -Eq '^[0-9a-f]+ [0-9a-f]+ jit-stub:inline-lookup$' "/tmp/perf-$pmpid.map"; then
     cp=$((cp + 1))
 else
     cf=$((cf + 1)); echo "--- cli: --perf-map wrote no block lines to /tmp/perf-$pmpid.map ---"; head -n 3 "/tmp/perf-$pmpid.map"
