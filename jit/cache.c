@@ -135,14 +135,14 @@ const struct jit_jc *jit_lookup(struct jit *j, struct cpu *c)
     /* The chain is walked only when the jump cache missed; the block found moves to its head,
      * so that a block looked up again soon (jump-cache conflicts between processes running the
      * same code) is found by its first compare, not after a cache miss per record. */
-    struct jit_block **pp = &j->hash[hash_of(phys, c->eip)];
+    struct jit_block **head = &j->hash[hash_of(phys, c->eip)], **pp = head;
     for (; (b = *pp) != NULL; pp = &b->hash_next)
         if (matches(b, c, phys, host, mode))
             break;
-    if (b && pp != &j->hash[hash_of(phys, c->eip)]) {
+    if (b && pp != head) {
         *pp = b->hash_next;
-        b->hash_next = j->hash[hash_of(phys, c->eip)];
-        j->hash[hash_of(phys, c->eip)] = b;
+        b->hash_next = *head;
+        *head = b;
     }
     if (!b) {
         b = jit_translate(j, c, lin, phys, host, mode);
