@@ -1217,6 +1217,23 @@ static void stack_commit(struct tctx *t)
     store_greg(t, H_R8, R_ESP, s32 ? 4 : 2);
 }
 
+/* The start of a push of size bytes: the new SP in R8D and its slot probed for writing (RDX +
+ * RAX); the caller puts the value in ECX, then push_end. */
+static struct cold *push_begin(struct tctx *t, int size)
+{
+    stack_offset(t, size, 1);
+    return probe_stack(t, 1, size);
+}
+
+/* The end of a push: the low n bytes of ECX stored in the slot, ESP updated, and the hot path
+ * resumed there after cd's slow path. */
+static void push_end(struct tctx *t, struct cold *cd, int n)
+{
+    store_host(&t->e, n);
+    stack_commit(t);
+    resume_here(t, cd);
+}
+
 /* For a CALL: the RET that ends the callee finds the block at ret_eip by the inline lookup, whose
  * jump-cache entry is seldom still in the host's cache by then (a whole call tree ran since its
  * last use, the kernel's fork path a thousand of them). The entry's set is known here, the
@@ -1703,12 +1720,9 @@ static int push_rm(struct tctx *t, const struct insn *in)
     if (!seg_ok(t, S_SS) || !rm_access(t, in, 0, v, &src))
         return 0;
     load_loc(t, H_RSI, rm_loc(in, v), v, 0);
-    stack_offset(t, v, 1);
-    struct cold *cd = probe_stack(t, 1, v);
+    struct cold *cd = push_begin(t, v);
     emit_op_rr(e, 4, 0x89, H_RSI, H_RCX);
-    store_host(e, v);
-    stack_commit(t);
-    resume_here(t, cd);
+    push_end(t, cd, v);
     if (src)
         resume_here(t, src);
     return 1;
@@ -1747,14 +1761,11 @@ static int pushf(struct tctx *t, const struct insn *in)
     if ((t->mode & JM_VM) || !seg_ok(t, S_SS))
         return 0;
     tr_flags_now(t);
-    stack_offset(t, v, 1);
-    struct cold *cd = probe_stack(t, 1, v);
+    struct cold *cd = push_begin(t, v);
     emit_op_mem(e, 4, 0x8B, H_RCX, H_RBX, CPU_OFF(eflags));
     emit_alu_imm_reg(e, 4, 1, H_RCX, F_FIXED1);
     emit_alu_imm_reg(e, 4, 4, H_RCX, ~(uint32_t)(F_VM | F_RF));
-    store_host(e, v);
-    stack_commit(t);
-    resume_here(t, cd);
+    push_end(t, cd, v);
     t->fused_cc = -1;
     return 1;
 }
@@ -1861,13 +1872,10 @@ static int push_sreg(struct tctx *t, const struct insn *in)
     int v = in->opsize, s = (int)((in->op >> 3) & 7);
     if (!seg_ok(t, S_SS))
         return 0;
-    stack_offset(t, v, 1);
-    struct cold *cd = probe_stack(t, 1, v);
+    struct cold *cd = push_begin(t, v);
     emit_op_mem(e, 4, 0x0FB7, H_RCX, H_RBX, CPU_OFF(seg[0]) + s * (int32_t)sizeof(struct segreg) +
                                                 (int32_t)offsetof(struct segreg, sel));
-    store_host(e, 2);
-    stack_commit(t);
-    resume_here(t, cd);
+    push_end(t, cd, 2);
     return 1;
 }
 
@@ -2028,8 +2036,7 @@ static int jmp_call_indirect(struct tctx *t, const struct insn *in)
     struct cold *cd;
     if (call) {
         prefetch_return(t, t->eips[t->i + 1]);
-        stack_offset(t, v, 1);
-        cd = probe_stack(t, 1, v);
+        cd = push_begin(t, v);
     } else {
         cd = new_cold(t);
     }
