@@ -30,6 +30,14 @@
 #define JM_SIMPLE_SHIFT 8    /* per segment: reads and writes need only an expand-up limit check */
 #define JM_FLAT_SHIFT 16     /* per segment: simple, base 0 and limit 4 GiB: no check, no base add */
 
+/* The host register that holds j->steps_left while translated code runs: each block compares it
+ * at entry and subtracts from it at exits and calls. In memory, that count was a load at every
+ * entry and a read-modify-write at every exit, one chain through memory from block to block that
+ * gzip's three-block inner loops waited on. The trampoline loads it; the way back to C
+ * (exit_stub) and every call into C (the helper thunks, the inline lookup's TLB fill) store it
+ * first and load it again after, as a helper may count steps too (stubs.c). */
+#define H_BUDGET H_R9
+
 struct jit_block;
 
 /* An exit of a block to a known guest EIP that can be chained: its jmp rel32 first falls through
@@ -165,6 +173,7 @@ struct jit {
     const uint8_t *cold_thunk;  /* jit_helper_cold(c, j, RDX) */
     const uint8_t *tail_thunk;  /* jit_helper_tail(c, j, b) */
     const uint8_t *quiet_thunk; /* jit_helper_quiet(c, j, RDX) */
+    const uint8_t *rdtsc_thunk; /* jit_helper_rdtsc(c, j) */
     /* block records, decoded instructions and page records: a bump arena flushed with the code */
     uint8_t *meta;
     size_t meta_size, meta_used;

@@ -11,9 +11,10 @@
 #define TE_OFF(f) ((int32_t)offsetof(struct tlb_entry, f))
 #define JC_OFF(f) ((int32_t)offsetof(struct jit_jc, f))
 
-/* The trampoline: saves the host's callee-saved registers, keeps struct cpu in RBX and struct
- * jit in R12 for the blocks, and jumps to the block; blocks leave through exit_stub with their
- * result in RAX. The stack stays 16-byte aligned at every call a block makes. */
+/* The trampoline: saves the host's callee-saved registers, keeps struct cpu in RBX, struct jit
+ * in R12 and the budget in H_BUDGET for the blocks, and jumps to the block; blocks leave through
+ * exit_stub, which stores the budget back, with their result in RAX. The stack stays 16-byte
+ * aligned at every call a block makes. */
 static void build_trampoline(struct jit *j, struct emit *e)
 {
     static const int saved[] = { H_RBP, H_RBX, H_R12, H_R13, H_R14, H_R15 };
@@ -23,8 +24,10 @@ static void build_trampoline(struct jit *j, struct emit *e)
     emit_alu_imm_reg(e, 8, 5, H_RSP, 8);     /* sub rsp, 8: 8 (return address) + 48 + 8 */
     emit_op_rr(e, 8, 0x89, H_RDI, H_RBX);    /* mov rbx, rdi */
     emit_op_rr(e, 8, 0x89, H_RSI, H_R12);    /* mov r12, rsi */
+    emit_op_mem(e, 8, 0x8B, H_BUDGET, H_R12, JIT_OFF(steps_left)); /* mov r9, [r12 + steps_left] */
     emit_jmp_reg(e, H_RDX);
     j->exit_stub = e->p;
+    emit_op_mem(e, 8, 0x89, H_BUDGET, H_R12, JIT_OFF(steps_left)); /* mov [r12 + steps_left], r9 */
     emit_alu_imm_reg(e, 8, 0, H_RSP, 8);
     for (int i = 5; i >= 0; i--)
         emit_pop(e, saved[i]);
@@ -117,9 +120,9 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_op_mem(e, 4, 0x3B, H_R8, H_RDX, JC_OFF(phys));
     miss[nm++] = emit_jcc32(e, CC_NE, NULL);
     emit_shift_imm(e, 4, 5, H_R8, PM_PAGE_BITS);                 /* the page map entry */
-    emit_op_mem(e, 8, 0x8B, H_R9, H_RBX, CPU_OFF(mem));
-    emit_op_mem(e, 8, 0x8B, H_R9, H_R9, (int32_t)offsetof(struct physmem, map));
-    emit_op_sib(e, 1, 0xF6, 0, H_R9, H_R8, 3, 0);                /* test byte [r9 + r8 * 8], imm8 */
+    emit_op_mem(e, 8, 0x8B, H_R10, H_RBX, CPU_OFF(mem));
+    emit_op_mem(e, 8, 0x8B, H_R10, H_R10, (int32_t)offsetof(struct physmem, map));
+    emit_op_sib(e, 1, 0xF6, 0, H_R10, H_R8, 3, 0);                /* test byte [r10 + r8 * 8], imm8 */
     emit_byte(e, PME_CODE | PME_ROM);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
     emit_op_mem(e, 8, 0x8B, H_RDI, H_RBX, CPU_OFF(tlb.gen));
@@ -134,7 +137,7 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
      * lookup made again, once (the walk's accessed bits may have invalidated a block). Without
      * it, each page of a process's code would cost a round trip through the dispatcher after
      * every switch to it. The stack is 16-byte aligned at the call: the block's call pushed 8,
-     * the saved ECX 8 more. */
+     * the saved ECX 8 more. The budget register is caller-saved: kept in memory over the call. */
     if (!e->overflow)
         emit_patch_rel32(nofetch, e->p);
     emit_op_rr(e, 4, 0x85, H_R11, H_R11);
@@ -142,7 +145,9 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
     emit_push(e, H_RCX);                                         /* the target EIP */
     emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
     emit_op_rr(e, 4, 0x89, H_RAX, H_RSI);
+    emit_op_mem(e, 8, 0x89, H_BUDGET, H_R12, JIT_OFF(steps_left));
     emit_call_abs(e, (const void *)mmu_fill_fetch);
+    emit_op_mem(e, 8, 0x8B, H_BUDGET, H_R12, JIT_OFF(steps_left));
     emit_pop(e, H_RCX);
     emit_op_rr(e, 4, 0x85, H_RAX, H_RAX);
     miss[nm++] = emit_jcc32(e, CC_E, NULL);
@@ -158,15 +163,20 @@ static void build_inline_lookup(struct jit *j, struct emit *e)
 }
 
 /* A helper called through a thunk: blocks pass their third argument in RDX and make a 5-byte
- * rel32 call, the thunk adds struct cpu and struct jit and jumps (the helper's return goes
- * straight back to the block). */
+ * rel32 call; the thunk stores the budget for the helper, adds struct cpu and struct jit, calls
+ * it (RSP 16-byte aligned again after the block's call pushed 8) and loads the budget the helper
+ * left before returning to the block with the helper's result in RAX. */
 static const uint8_t *build_thunk(struct emit *e, const void *fn)
 {
     const uint8_t *start = e->p;
+    emit_op_mem(e, 8, 0x89, H_BUDGET, H_R12, JIT_OFF(steps_left));
     emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
     emit_op_rr(e, 8, 0x89, H_R12, H_RSI);
-    emit_mov_imm64(e, H_RAX, (uint64_t)(uintptr_t)fn);
-    emit_jmp_reg(e, H_RAX);
+    emit_alu_imm_reg(e, 8, 5, H_RSP, 8);
+    emit_call_abs(e, fn);
+    emit_alu_imm_reg(e, 8, 0, H_RSP, 8);
+    emit_op_mem(e, 8, 0x8B, H_BUDGET, H_R12, JIT_OFF(steps_left)); /* RAX untouched */
+    emit_ret(e);
     return start;
 }
 
@@ -180,6 +190,7 @@ int jit_build_stubs(struct jit *j)
     j->cold_thunk = build_thunk(&e, (const void *)jit_helper_cold);
     j->tail_thunk = build_thunk(&e, (const void *)jit_helper_tail);
     j->quiet_thunk = build_thunk(&e, (const void *)jit_helper_quiet);
+    j->rdtsc_thunk = build_thunk(&e, (const void *)jit_helper_rdtsc);
     /* A fixed size, checked, so that block addresses do not move when a stub grows. */
     if (e.overflow)
         return -1;

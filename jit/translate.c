@@ -12,8 +12,9 @@ void tr_counts(struct tctx *t, int n)
 {
     if (n == 0)
         return;
-    /* icount and tsc follow from steps_left (jit_enter_block and the helpers derive them) */
-    emit_alu_imm_mem(&t->e, 8, 5, H_R12, JIT_OFF(steps_left), (uint32_t)n);
+    /* icount and tsc follow from steps_left, held in H_BUDGET while blocks run (jit_enter_block
+     * and the helpers derive them) */
+    emit_alu_imm_reg(&t->e, 8, 5, H_BUDGET, (uint32_t)n);
 }
 
 void tr_flush_counts(struct tctx *t)
@@ -256,7 +257,7 @@ struct jit_block *jit_translate(struct jit *j, struct cpu *c, uint32_t lin, uint
      * and host input are looked at between slices, which end the budget (machine_run). */
     t->carry = CARRY_LIVE; /* what the block before left pending (translate_inline.c) */
     tr_label(t, JL_PROLOGUE, 0, b->eip, 1);
-    emit_alu_imm_mem(&t->e, 8, 7, H_R12, JIT_OFF(steps_left), (uint32_t)(n + tail));
+    emit_alu_imm_reg(&t->e, 8, 7, H_BUDGET, (uint32_t)(n + tail));
     uint8_t *no_room = emit_jcc32(&t->e, CC_L, NULL); /* to the EIP store after the cold code */
 
     tr_map_registers(t);

@@ -27,12 +27,12 @@ static int32_t greg(int r, int size)
  * dirty; dirty registers are written back to struct cpu (spilled) before anything reads struct
  * cpu: a handler call, a slow path's handler (the spills are in its cold code), an exit, and a
  * byte or word access, which works on struct cpu and drops the host copy. After a call into C
- * (which may change guest registers and clobbers R9-R11) the copies are forgotten and loaded
+ * (which may change guest registers and clobbers R10 and R11) the copies are forgotten and loaded
  * again on next use; a slow path that rejoins the hot path reloads those the hot path holds
  * there. Code that only some paths run (cond_skip .. cond_end) starts with nothing dirty and
  * writes through to struct cpu, so that the state is the same whichever path was taken. QEMU's
  * TCG keeps guest registers in host registers within a block the same way. */
-static const int8_t host_pool[] = { H_R13, H_R14, H_R15, H_RBP, H_R10, H_R11, H_R9 };
+static const int8_t host_pool[] = { H_R13, H_R14, H_R15, H_RBP, H_R10, H_R11 };
 
 /* The guest register an access of size bytes to register number r touches (AH-BH are 4-7). */
 static int greg_id(int r, int size)
@@ -1928,9 +1928,7 @@ static int rdtsc(struct tctx *t)
         return 0;
     tr_flush_counts(t);
     tr_cpu_current(t);
-    emit_op_rr(e, 8, 0x89, H_RBX, H_RDI);
-    emit_op_rr(e, 8, 0x89, H_R12, H_RSI);
-    emit_call_abs(e, (const void *)jit_helper_rdtsc);
+    emit_call32(e, t->j->rdtsc_thunk);
     tr_forget_registers(t);
     t->fused_cc = -1;
     return 1;
