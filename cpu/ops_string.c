@@ -311,8 +311,16 @@ int string_step_quiet(struct cpu *c, const struct insn *in)
     if (n > 1 && kind == MOVS && (dlo + bytes <= slo || slo + bytes <= dlo)) {
         memcpy(dlo, slo, bytes); /* no overlap: the order cannot show */
         done = n;
-    } else if (n > 1 && kind == STOS && size == 1) {
-        memset(dlo, (int)(c->r[R_EAX] & 0xFF), bytes);
+    } else if (n > 1 && kind == STOS) {
+        /* Only stores, so the order cannot show either. A value of one repeated byte is a
+         * memset: Linux clears every new page with a REP STOSD of zero. */
+        uint32_t v = c->r[R_EAX] & size_mask(size);
+        if (v == (v & 0xFF) * (size_mask(size) / 0xFF)) {
+            memset(dlo, (int)(v & 0xFF), bytes);
+        } else {
+            for (size_t k = 0; k < bytes; k += (size_t)size)
+                memcpy(dlo + k, &v, (size_t)size);
+        }
         done = n;
     }
     int cond = in->rep != REP_NONE && (kind == CMPS || kind == SCAS);

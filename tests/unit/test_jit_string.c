@@ -52,7 +52,8 @@ static size_t gen(uint8_t *p, uint64_t *s)
     case 0: return mov_imm(p, R_ESI, index_value(s));
     case 1: return mov_imm(p, R_EDI, pick(s, 4) ? index_value(s) : 0); /* EDI patched below */
     case 2: return mov_imm(p, R_ECX, pick(s, 8) ? pick(s, 24) : pick(s, 1600));
-    case 3: return mov_imm(p, R_EAX, (uint32_t)next(s));
+    case 3: /* STOS stores one byte repeated with memset: zero (the kernel's page clearing) and others */
+        return mov_imm(p, R_EAX, pick(s, 3) ? (uint32_t)next(s) : pick(s, 2) ? 0 : 0x01010101u * pick(s, 256));
     case 4: p[0] = pick(s, 3) ? 0xFC : 0xFD; return 1; /* CLD mostly, STD */
     default: break;
     }
