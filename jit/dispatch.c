@@ -170,6 +170,19 @@ static uint64_t next_inline(struct cpu *c, struct jit *j)
     return 0;
 }
 
+/* Whether the block must leave after an instruction the interpreter ran for it (a handler call
+ * or a tail step): a fault or interrupt was delivered (EIP is the handler's), a store went into
+ * code (the block may be stale; counted), an event is pending, or the TLB was flushed (the
+ * block's kept pages and page checks assumed the old one). */
+static int leave_after_step(const struct cpu *c, struct jit *j)
+{
+    if (j->invalidated) {
+        j->stats.smc_exits++;
+        return 1;
+    }
+    return (c->last_fault >= 0) | (c->last_intr >= 0) | events_pending(c) | (c->tlb.flushes != j->tlb_flushes);
+}
+
 /* A handler call from translated code: one cpu_step with the instruction already decoded.
  * Returns 0 when the block may go on with the next instruction; for the instruction that ends
  * the block (jit_ends_block), 2 when the block may look up the next one inline (next_inline);
@@ -186,13 +199,7 @@ static uint64_t helper_step(struct cpu *c, struct jit *j, const struct insn *in)
     uint32_t next = c->insn_eip + in->len;
     if (!code32(c))
         next &= 0xFFFF;
-    if ((c->last_fault >= 0) | (c->last_intr >= 0))
-        return 1;
-    if (j->invalidated) {
-        j->stats.smc_exits++;
-        return 1;
-    }
-    if (events_pending(c) | (c->tlb.flushes != j->tlb_flushes))
+    if (leave_after_step(c, j))
         return 1;
     if (jit_ends_block(in))
         return next_inline(c, j) ? 1 : 2;
@@ -323,8 +330,7 @@ uint64_t jit_helper_tail(struct cpu *c, struct jit *j, struct jit_block *b)
         j->result = r;
         return 1;
     }
-    if ((c->last_fault >= 0) | (c->last_intr >= 0) | j->invalidated | events_pending(c) |
-        (c->tlb.flushes != j->tlb_flushes))
+    if (leave_after_step(c, j))
         return 1;
     return next_inline(c, j);
 }
