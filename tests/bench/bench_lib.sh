@@ -6,9 +6,10 @@ usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 now() { date +%s.%N; }
 
-# median_of: the median of the numbers on standard input, two decimals, or "-" when there are none.
+# median_of [DECIMALS]: the median of the numbers on standard input, with two decimals unless
+# told otherwise, or "-" when there are none.
 median_of() {
-    sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    sort -n | awk -v d="${1:-2}" '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) printf "%." d "f", v[(NR + 1) / 2]; else printf "%." d "f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ratio A B DECIMALS: A / B as "1.4x", or "-" when either is missing or B is not positive.
