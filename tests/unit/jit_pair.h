@@ -38,6 +38,13 @@ static inline void pair_poke(struct pair *p, uint32_t addr, const void *buf, siz
     h_poke(p->jh, addr, buf, len);
 }
 
+/* Both machines resume at eip, out of the HLT their last run ended on. */
+static inline void pair_restart(struct pair *p, uint32_t eip)
+{
+    p->ref->c->eip = p->jh->c->eip = eip;
+    p->ref->c->halted = p->jh->c->halted = 0;
+}
+
 /* Up to n steps on each engine: both must stop for the same reason. */
 static inline void pair_run(struct pair *p, uint64_t n)
 {

@@ -159,12 +159,8 @@ static void test_jit_host_write_invalidates_block(void **state)
     struct pair p = pair_new(1, code_smc_next, sizeof(code_smc_next));
     run_both(&p, 1000);
     uint8_t imm = 99;
-    for (int k = 0; k < 2; k++) {
-        struct harness *h = k ? p.jh : p.ref;
-        h->c->eip = 0x1000 + 12; /* .patch: mov al, 42 (now 99), then the rest */
-        h->c->halted = 0;
-        h_poke(h, 0x1000 + 13, &imm, 1);
-    }
+    pair_restart(&p, 0x1000 + 12); /* .patch: mov al, 42 (now 99), then the rest */
+    pair_poke(&p, 0x1000 + 13, &imm, 1);
     run_both(&p, 1000);
     assert_int_equal(p.jh->c->r[R_EAX] & 0xFF, 99);
     pair_free(&p);
@@ -737,12 +733,8 @@ static void test_jit_jump_cache_set_holds_two_targets(void **state)
     assert_true(p.j->stats.ic_misses < 10);
     /* inc eax becomes dec eax: its block, in way 1 (filled first), must be dropped from there */
     static const uint8_t dec_eax = 0x48;
-    for (int k = 0; k < 2; k++) {
-        struct harness *h = k ? p.jh : p.ref;
-        h->c->eip = 0x1000;
-        h->c->halted = 0;
-        h_poke(h, 0x3000, &dec_eax, 1);
-    }
+    pair_restart(&p, 0x1000);
+    pair_poke(&p, 0x3000, &dec_eax, 1);
     run_both(&p, 10000);
     assert_int_equal(p.jh->c->r[R_EAX], 0);
     pair_free(&p);
@@ -757,11 +749,7 @@ static void test_jit_blocks_off_the_jump_cache_are_found_in_the_hash(void **stat
     run_both(&p, 100000);
     uint64_t blocks = p.j->stats.blocks;
     memset(p.j->jc, 0, sizeof(p.j->jc));
-    for (int k = 0; k < 2; k++) {
-        struct harness *h = k ? p.jh : p.ref;
-        h->c->eip = 0x1000;
-        h->c->halted = 0;
-    }
+    pair_restart(&p, 0x1000);
     run_both(&p, 100000);
     assert_int_equal(p.j->stats.blocks, blocks);
     pair_free(&p);
